@@ -1,0 +1,1 @@
+"""Hanout customers: customer cards, phone matching, duplicates and merges, stats."""

@@ -1,0 +1,5 @@
+"""HTTP routes of the customers service."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["customers"])

@@ -1,0 +1,1 @@
+"""Hanout inbox: conversations, messages, the 24-hour window and sending."""

@@ -1,0 +1,1 @@
+"""Hanout ingest: the WhatsApp boundary: Meta webhooks in, Graph API calls out."""

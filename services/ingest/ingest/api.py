@@ -1,0 +1,5 @@
+"""HTTP routes of the ingest service."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["ingest"])

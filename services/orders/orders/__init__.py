@@ -1,0 +1,1 @@
+"""Hanout orders: orders, order numbers, the pipeline of stages, history and audit."""

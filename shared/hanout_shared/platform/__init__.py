@@ -1,0 +1,1 @@
+"""Infrastructure blocks every service assembles the same way (no domain logic lives here)."""

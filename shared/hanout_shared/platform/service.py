@@ -1,0 +1,134 @@
+"""Assembles a service the same way everywhere: FastAPI + a FastStream broker in its lifespan."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.specification import AsyncAPI
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pymongo import AsyncMongoClient
+
+from hanout_shared.platform.auth import Authenticator
+from hanout_shared.platform.errors import install_error_handlers
+from hanout_shared.platform.kafka import ensure_topics, wait_for_kafka
+from hanout_shared.platform.logs import CorrelationMiddleware
+from hanout_shared.platform.settings import ServiceSettings
+
+logger = logging.getLogger("hanout.service")
+
+Check = Callable[[], Awaitable[object]]
+Hook = Callable[[], Awaitable[None]]
+
+READY_TIMEOUT_S = 2.0
+
+
+async def _passes(check: Check) -> bool:
+    try:
+        return bool(await asyncio.wait_for(check(), READY_TIMEOUT_S))
+    except Exception:  # any failure means "not ready"; the reason goes to the log
+        logger.warning("readiness check failed", exc_info=True)
+        return False
+
+
+def _ops_router(
+    name: str, checks: dict[str, Check], registry: CollectorRegistry, spec: AsyncAPI
+) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    @router.get("/readyz", summary="Readiness: Kafka and the store are reachable")
+    async def readyz() -> JSONResponse:
+        results = {check: await _passes(run) for check, run in checks.items()}
+        ready = all(results.values())
+        body = {
+            "status": "ready" if ready else "unavailable",
+            "service": name,
+            "checks": {k: "ok" if v else "failing" for k, v in results.items()},
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/asyncapi.json", summary="AsyncAPI document of this service's topics")
+    async def asyncapi() -> Any:
+        return spec.to_specification().to_jsonable()
+
+    return router
+
+
+def build_service(
+    *,
+    name: str,
+    settings: ServiceSettings,
+    broker: KafkaBroker,
+    registry: CollectorRegistry,
+    mongo: AsyncMongoClient[Any],
+    routers: Sequence[APIRouter] = (),
+    kafka_routers: Sequence[KafkaRouter] = (),
+    state: dict[str, Any] | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    description: str = "",
+) -> FastAPI:
+    """The FastAPI app of a service, with its broker started and stopped in the lifespan.
+
+    `state` objects (stores, publishers' collaborators) are put both in FastStream's context,
+    for handlers, and on `app.state`, for routes.
+    """
+    for kafka_router in kafka_routers:
+        broker.include_router(kafka_router)
+    for key, value in (state or {}).items():
+        broker.context.set_global(key, value)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await wait_for_kafka(settings.kafka_bootstrap_servers, settings.startup_timeout_s)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+        )
+        for hook in on_startup:
+            await hook()
+        await broker.start()
+        logger.info("service started", extra={"service": name})
+        try:
+            yield
+        finally:
+            await broker.stop()
+            for hook in on_shutdown:
+                await hook()
+            await mongo.close()
+
+    app = FastAPI(
+        title=f"Hanout {name}", description=description, version="0.1.0", lifespan=lifespan
+    )
+    app.state.authenticator = Authenticator(
+        secret=settings.jwt_secret.get_secret_value(),
+        jwks_url=settings.jwks_url,
+        audience=settings.jwt_audience,
+    )
+    app.state.broker = broker
+    for key, value in (state or {}).items():
+        setattr(app.state, key, value)
+    install_error_handlers(app)
+    app.add_middleware(CorrelationMiddleware)
+    spec = AsyncAPI(broker, title=f"Hanout {name} events", version="0.1.0")
+    checks: dict[str, Check] = {
+        "kafka": lambda: broker.ping(timeout=READY_TIMEOUT_S),
+        "store": lambda: mongo.admin.command("ping"),
+    }
+    app.include_router(_ops_router(name, checks, registry, spec))
+    for router in routers:
+        app.include_router(router)
+    return app
