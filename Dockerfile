@@ -47,7 +47,7 @@ WORKDIR /app
 USER 10001:10001
 
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % (os.environ.get('PORT') or open('/app/default-port').read().strip()), timeout=2)"
+    CMD ["python", "-c", "import os, urllib.request as r; port = os.environ.get('PORT') or open('/app/default-port').read().strip(); r.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=2)"]
 
 # exec: uvicorn becomes PID 1 and receives SIGTERM, so the lifespan stops the broker cleanly.
 CMD ["sh", "-c", "exec uvicorn \"$SERVICE.app:create_app\" --factory --host 0.0.0.0 --port \"${PORT:-$(cat /app/default-port)}\" --proxy-headers --forwarded-allow-ips '*' --no-server-header"]

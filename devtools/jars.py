@@ -61,7 +61,7 @@ def _copy_dependencies(out: Path) -> None:
         raise ServerError(
             "Maven (`mvn`) is not on PATH; install it (Debian: apt-get install maven)"
         )
-    cmd = [mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+    cmd = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(POM), "dependency:copy-dependencies",
            "-DincludeScope=runtime", f"-DoutputDirectory={out}"]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     jars = list(out.glob("kafka_2.13-*.jar"))

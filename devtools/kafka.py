@@ -6,6 +6,7 @@ import base64
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from types import TracebackType
@@ -54,6 +55,10 @@ def server_properties(port: int, controller_port: int, log_dir: Path) -> str:
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
+        # After a crash the controller waits out the dead broker's session before the restarted
+        # one may register: 4 s instead of the default 9 s, still 4 heartbeats long.
+        "broker.heartbeat.interval.ms": "1000",
+        "broker.session.timeout.ms": "4000",
         "num.network.threads": "2",
         "num.io.threads": "2",
     }
@@ -61,12 +66,9 @@ def server_properties(port: int, controller_port: int, log_dir: Path) -> str:
 
 
 def log4j2_config(log_file: Path) -> str:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Configuration status="WARN" shutdownHook="disable">
+    return f"""<Configuration status="WARN" shutdownHook="disable">
   <Appenders>
-    <File name="broker" fileName="{log_file}">
-      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
-    </File>
+    <File name="broker" fileName="{log_file}"><PatternLayout pattern="[%d] %p %m (%c)%n"/></File>
   </Appenders>
   <Loggers>
     <Logger name="kafka.server.KafkaRaftServer" level="INFO"/>
@@ -74,6 +76,13 @@ def log4j2_config(log_file: Path) -> str:
   </Loggers>
 </Configuration>
 """
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise ServerError("`java` is not on PATH: Kafka needs Java 17+ (Debian: openjdk-17-jre)")
+    return java
 
 
 async def _broker_answers(bootstrap_servers: str) -> bool:
@@ -119,17 +128,18 @@ class KafkaServer:
         return [self.data_dir / "kafka.out", self.data_dir / "broker.log"]
 
     def start(self) -> float:
-        """Start the broker and block until it answers a metadata request; return the seconds."""
+        """Start (formatting a new data dir first), block until it answers; return the seconds."""
         if self._proc is not None:
             raise ServerError("Kafka is already running")
+        started = time.monotonic()
         lib = ensure_jars(self.cache_dir)
         props = self._write_config()
         self._format(lib, props)
-        cmd = ["java", *JVM_OPTS, f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.xml'}",
+        cmd = [_java(), *JVM_OPTS, f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.xml'}",
                "-cp", f"{lib}/*", "kafka.Kafka", str(props)]  # fmt: skip
         self._proc = start_process(cmd, self.log_files[0])
         try:
-            return wait_until(
+            wait_until(
                 self._answers,
                 what=f"Kafka on {self.bootstrap_servers}",
                 timeout=READY_TIMEOUT,
@@ -139,6 +149,7 @@ class KafkaServer:
         except BaseException:
             self.stop()
             raise
+        return time.monotonic() - started
 
     def _answers(self) -> bool:
         # aiokafka logs every refused connection, so wait quietly for the port first.
@@ -146,10 +157,10 @@ class KafkaServer:
             return False
         return run_coroutine(lambda: _broker_answers(self.bootstrap_servers))
 
-    def stop(self) -> None:
-        """Controlled shutdown (SIGTERM), SIGKILL after a grace period. Data is kept."""
+    def stop(self, *, grace: float = STOP_GRACE) -> None:
+        """Controlled shutdown (SIGTERM), SIGKILL after `grace` s (0: a crash). Data is kept."""
         if self._proc is not None:
-            stop_process(self._proc, grace=STOP_GRACE)
+            stop_process(self._proc, grace=grace)
             self._proc = None
 
     def close(self) -> None:
@@ -180,7 +191,7 @@ class KafkaServer:
     def _format(self, lib: Path, props: Path) -> None:
         if (self.data_dir / "kraft" / "meta.properties").is_file():
             return
-        cmd = ["java", "-cp", f"{lib}/*", "kafka.tools.StorageTool", "format",
+        cmd = [_java(), "-cp", f"{lib}/*", "kafka.tools.StorageTool", "format",
                "-t", cluster_id(), "-c", str(props), "--standalone", "-g"]  # fmt: skip
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:

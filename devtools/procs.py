@@ -78,13 +78,16 @@ def _exited(proc: Process, timeout: float) -> bool:
 
 
 def stop_process(proc: Process, *, grace: float = 10.0) -> None:
-    """SIGTERM the process group, SIGKILL it after `grace` seconds, and reap the process."""
+    """SIGTERM the process group, SIGKILL it after `grace` seconds, and reap the process.
+
+    With `grace=0` it is SIGKILL at once, as a crash would be.
+    """
     if proc.poll() is not None:
         return
-    _signal_group(proc, signal.SIGTERM)
-    if not _exited(proc, grace):
-        _signal_group(proc, signal.SIGKILL)
-    # Whatever the leader left behind in its group goes too.
+    if grace > 0:
+        _signal_group(proc, signal.SIGTERM)
+        _exited(proc, grace)
+    # The leader if it outlived the grace period, and anything it left behind in its group.
     _signal_group(proc, signal.SIGKILL)
     proc.wait()
 

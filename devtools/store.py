@@ -89,10 +89,10 @@ class SecantusServer:
             self.stop()
             raise
 
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after a grace period. Data is kept."""
+    def stop(self, *, grace: float = STOP_GRACE) -> None:
+        """SIGTERM, then SIGKILL after `grace` seconds (0: at once, a crash). Data is kept."""
         if self._proc is not None:
-            stop_process(self._proc, grace=STOP_GRACE)
+            stop_process(self._proc, grace=grace)
             self._proc = None
 
     def close(self) -> None:
