@@ -141,3 +141,20 @@ def test_rs256_tokens_are_verified_through_the_jwks_url(
 def test_admins_hold_every_role() -> None:
     admin = Principal(agent_id="a", name="A", workspace_id="w", roles=frozenset({"admin"}))
     assert admin.has_role("agent")
+
+
+def test_the_token_command_mints_a_token_the_services_accept(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hanout_shared.platform.token_cli import main
+
+    monkeypatch.setenv("AUTH_JWT_SECRET", SECRET)
+    main(["--agent", "a-7", "--workspace", "shop-1", "--role", "admin", "--name", "Salma"])
+    token = capsys.readouterr().out.strip()
+    body = TestClient(an_app(Authenticator(secret=SECRET))).get("/me", headers=bearer(token))
+    assert body.json() == {
+        "agent": "a-7",
+        "name": "Salma",
+        "workspace": "shop-1",
+        "roles": ["admin"],
+    }
