@@ -81,3 +81,38 @@ async def test_an_unfinished_message_goes_to_the_next_group_member(
         await second.start()
         await asyncio.wait_for(done.wait(), 60)
     assert finished == [7]
+
+
+async def test_a_published_cloudevent_reaches_a_typed_handler_as_its_model(
+    kafka_bootstrap_servers: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from hanout_shared.contracts.customers import ContactMatched, ContactMatchedEvent
+    from hanout_shared.platform.kafka import publish_event
+
+    topic, received = await a_topic(kafka_bootstrap_servers), asyncio.Queue[object]()
+    broker = a_broker(kafka_bootstrap_servers)
+    publisher = broker.publisher(topic)
+
+    @broker.subscriber(
+        topic,
+        group_id=f"g-{topic}",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+    )
+    async def handle(event: ContactMatchedEvent) -> None:
+        await received.put(event)
+
+    sent = ContactMatchedEvent.create(
+        source="hanout/test",
+        workspaceid="ws-1",
+        subject="ws-1:pn:212612345678",
+        time=datetime.now(UTC),
+        data=ContactMatched(conversation_key="ws-1:pn:212612345678", outcome="unknown"),
+    )
+    async with broker:
+        await broker.start()
+        await publish_event(publisher, sent)
+        got = await asyncio.wait_for(received.get(), 30)
+    assert got == sent

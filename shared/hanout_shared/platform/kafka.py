@@ -1,9 +1,10 @@
 """The Kafka side of a service: broker, topic creation, and publishing CloudEvents safely."""
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -35,6 +36,15 @@ class CorrelationMiddleware(BaseMiddleware):
             correlation_id.reset(token)
 
 
+async def cloudevents_decoder(
+    msg: StreamMessage[Any], original: Callable[[StreamMessage[Any]], Awaitable[Any]]
+) -> Any:
+    """Structured-mode CloudEvents are JSON: decode them as such (FastStream only knows JSON)."""
+    if (msg.content_type or "").startswith(CONTENT_TYPE):
+        return json.loads(msg.body)
+    return await original(msg)
+
+
 def make_broker(
     bootstrap_servers: str, *, client_id: str, registry: CollectorRegistry
 ) -> KafkaBroker:
@@ -45,6 +55,7 @@ def make_broker(
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=10_000,
+        decoder=cloudevents_decoder,
         middlewares=[
             CorrelationMiddleware,
             KafkaPrometheusMiddleware(registry=registry, app_name=client_id),
