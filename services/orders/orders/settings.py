@@ -1,5 +1,6 @@
 """Orders settings (env prefix ORDERS_)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from hanout_shared.platform.settings import ServiceSettings
@@ -9,3 +10,10 @@ class OrdersSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERS_", extra="ignore", populate_by_name=True)
 
     mongodb_database: str = "hanout_orders"
+    first_order_number: int = Field(default=1001, ge=1, description="A workspace's first number")
+    outbox_sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="How often events left pending by a failed publish retry"
+    )
+    publish_timeout_s: float = Field(
+        default=3.0, gt=0, description="How long a request waits for Kafka before answering"
+    )

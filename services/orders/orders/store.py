@@ -1,20 +1,241 @@
 """The orders service's MongoDB collections (the only module that imports pymongo)."""
 
+import contextlib
+from decimal import Decimal
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
+from bson.codec_options import CodecOptions, TypeCodec, TypeRegistry
+from bson.decimal128 import Decimal128
+from pydantic import TypeAdapter
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hanout_shared.contracts.envelope import CloudEvent
+from hanout_shared.contracts.orders import OrdersEvent
+from orders.model import Change, Order, OrderDetail, Pipeline
 
 Document = dict[str, Any]
+_events: TypeAdapter[CloudEvent] = TypeAdapter(OrdersEvent)
+_NOT_LISTED = {"history": 0, "outbox": 0, "idempotency_key": 0, "request_hash": 0}
+
+
+class _DecimalCodec(TypeCodec):
+    """Money is Decimal in Python and Decimal128 in the store: never a float on the way."""
+
+    python_type = Decimal
+    bson_type = Decimal128
+
+    def transform_python(self, value: Decimal) -> Decimal128:
+        return Decimal128(value)
+
+    def transform_bson(self, value: Decimal128) -> Decimal:
+        return value.to_decimal()
+
+
+CODEC: CodecOptions[Document] = CodecOptions(
+    document_class=dict, tz_aware=True, type_registry=TypeRegistry([_DecimalCodec()])
+)
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(url, tz_aware=True, connect=False)
 
 
+def _order(doc: Document) -> Order:
+    return Order.model_validate({**doc, "id": doc["_id"]})
+
+
 class OrderStore:
+    """Orders, each carrying its history and an outbox of events not yet published."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._orders = db["orders"]
 
     async def ensure_indexes(self) -> None:
-        await self._orders.create_index([("workspace_id", ASCENDING)])
+        ws = ("workspace_id", ASCENDING)
+        await self._orders.create_index([ws, ("number", ASCENDING)], unique=True)
+        await self._orders.create_index(
+            [ws, ("idempotency_key", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"idempotency_key": {"$type": "string"}},
+        )
+        for field in ("customer_id", "stage.id", "stage.state", "conversation_key"):
+            await self._orders.create_index([ws, (field, ASCENDING), ("number", DESCENDING)])
+        await self._orders.create_index([("outbox.id", ASCENDING)], sparse=True)
+
+    async def insert(self, change: Change, idempotency_key: str | None, request_hash: str) -> bool:
+        """Store a new order with its events; False if its idempotency key is already taken."""
+        doc = change.order.model_dump(exclude={"id"})
+        doc |= {"_id": change.order.id, "history": [change.entry.model_dump()]}
+        doc |= {"outbox": [event.model_dump(mode="json") for event in change.events]}
+        doc |= {"request_hash": request_hash}
+        if idempotency_key is not None:
+            doc["idempotency_key"] = idempotency_key
+        try:
+            await self._orders.insert_one(doc)
+        except DuplicateKeyError:
+            if await self.by_idempotency_key(change.order.workspace_id, idempotency_key or ""):
+                return False
+            raise
+        return True
+
+    async def by_idempotency_key(self, workspace_id: str, key: str) -> tuple[Order, str] | None:
+        """The order a key created and the hash of the request that created it."""
+        query = {"workspace_id": workspace_id, "idempotency_key": key}
+        doc = await self._orders.find_one(query, {"history": 0, "outbox": 0})
+        return (_order(doc), doc["request_hash"]) if doc else None
+
+    async def apply(self, change: Change, expected_version: int) -> bool:
+        """Write a change unless someone else changed the order first (then False)."""
+        order = change.order
+        query = {"_id": order.id, "workspace_id": order.workspace_id, "version": expected_version}
+        pushes = {
+            "history": change.entry.model_dump(),
+            "outbox": {"$each": [event.model_dump(mode="json") for event in change.events]},
+        }
+        update = {"$set": order.model_dump(exclude={"id"}), "$push": pushes}
+        result = await self._orders.update_one(query, update)
+        return result.modified_count == 1
+
+    async def get(self, workspace_id: str, order_id: str) -> Order | None:
+        doc = await self._orders.find_one(
+            {"_id": order_id, "workspace_id": workspace_id}, _NOT_LISTED
+        )
+        return _order(doc) if doc else None
+
+    async def detail(self, workspace_id: str, order_id: str) -> OrderDetail | None:
+        return await self._detail({"_id": order_id, "workspace_id": workspace_id})
+
+    async def detail_by_number(self, workspace_id: str, number: int) -> OrderDetail | None:
+        return await self._detail({"workspace_id": workspace_id, "number": number})
+
+    async def _detail(self, query: Document) -> OrderDetail | None:
+        projection = {"outbox": 0, "idempotency_key": 0, "request_hash": 0}
+        doc = await self._orders.find_one(query, projection)
+        return OrderDetail.model_validate({**doc, "id": doc["_id"]}) if doc else None
+
+    async def newest_first(
+        self, workspace_id: str, filters: dict[str, str], before: int | None, limit: int
+    ) -> list[Order]:
+        """A page of orders, most recent first; `filters` are field → value (e.g. stage.id)."""
+        query: Document = {"workspace_id": workspace_id, **filters}
+        if before is not None:
+            query["number"] = {"$lt": before}
+        cursor = self._orders.find(query, _NOT_LISTED).sort("number", DESCENDING).limit(limit)
+        return [_order(doc) async for doc in cursor]
+
+    async def ids_of_customers(self, workspace_id: str, customer_ids: list[str]) -> list[str]:
+        query = {"workspace_id": workspace_id, "customer_id": {"$in": customer_ids}}
+        return [doc["_id"] async for doc in self._orders.find(query, {"_id": 1})]
+
+    async def stages_in_use(self, workspace_id: str, stage_ids: list[str]) -> list[str]:
+        query = {"workspace_id": workspace_id, "stage.id": {"$in": stage_ids}}
+        return sorted(await self._orders.distinct("stage.id", query))
+
+    async def pending_events(self, order_id: str) -> list[CloudEvent]:
+        doc = await self._orders.find_one({"_id": order_id}, {"outbox": 1})
+        return [_events.validate_python(event) for event in (doc or {}).get("outbox", [])]
+
+    async def mark_published(self, order_id: str, event_ids: list[str]) -> None:
+        await self._orders.update_one(
+            {"_id": order_id}, {"$pull": {"outbox": {"id": {"$in": event_ids}}}}
+        )
+
+    async def with_pending_events(self, limit: int) -> list[str]:
+        query = {"outbox.id": {"$exists": True}}
+        return [doc["_id"] async for doc in self._orders.find(query, {"_id": 1}).limit(limit)]
+
+
+class PipelineStore:
+    """One customised pipeline per workspace; a workspace without one uses the default."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._pipelines = db["pipelines"]
+
+    async def ensure_indexes(self) -> None:
+        return None  # keyed by workspace id (_id): nothing else is queried
+
+    async def get(self, workspace_id: str) -> Pipeline | None:
+        doc = await self._pipelines.find_one({"_id": workspace_id})
+        return Pipeline.model_validate({**doc, "workspace_id": doc["_id"]}) if doc else None
+
+    async def save(self, pipeline: Pipeline, expected_version: int) -> bool:
+        """Store the pipeline unless another admin saved one first (then False)."""
+        doc = pipeline.model_dump(exclude={"workspace_id"})
+        if expected_version == 0:
+            try:
+                await self._pipelines.insert_one({"_id": pipeline.workspace_id, **doc})
+            except DuplicateKeyError:
+                return False
+            return True
+        query = {"_id": pipeline.workspace_id, "version": expected_version}
+        result = await self._pipelines.update_one(query, {"$set": doc})
+        return result.modified_count == 1
+
+
+class CounterStore:
+    """Per-workspace order number sequences."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._counters = db["counters"]
+
+    async def ensure_indexes(self) -> None:
+        return None  # keyed by workspace id (_id)
+
+    async def next_number(self, workspace_id: str, first: int) -> int:
+        """The next order number: an atomic increment, so no two orders ever share one."""
+        for _ in range(3):
+            doc = await self._counters.find_one_and_update(
+                {"_id": workspace_id}, {"$inc": {"seq": 1}}, return_document=ReturnDocument.AFTER
+            )
+            if doc is not None:
+                return first + int(doc["seq"]) - 1
+            # Created apart from the increment: an upserting find_one_and_update racing for a new
+            # counter can answer no document after incrementing, which would skip a number.
+            with contextlib.suppress(DuplicateKeyError):  # a concurrent first order made it
+                await self._counters.update_one(
+                    {"_id": workspace_id}, {"$setOnInsert": {"seq": 0}}, upsert=True
+                )
+        raise RuntimeError(f"could not allocate an order number for {workspace_id}")
+
+
+class MergeStore:
+    """Which customer an absorbed customer id now resolves to (for orders created late)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._aliases = db["customer_aliases"]
+
+    async def ensure_indexes(self) -> None:
+        await self._aliases.create_index([("workspace_id", ASCENDING), ("survivor_id", ASCENDING)])
+
+    async def record(self, workspace_id: str, survivor_id: str, absorbed_ids: list[str]) -> None:
+        await self._aliases.update_many(
+            {"workspace_id": workspace_id, "survivor_id": {"$in": absorbed_ids}},
+            {"$set": {"survivor_id": survivor_id}},
+        )
+        for absorbed in absorbed_ids:
+            await self._aliases.update_one(
+                {"_id": f"{workspace_id}:{absorbed}"},
+                {"$set": {"workspace_id": workspace_id, "survivor_id": survivor_id}},
+                upsert=True,
+            )
+
+    async def survivor_of(self, workspace_id: str, customer_id: str) -> str | None:
+        doc = await self._aliases.find_one({"_id": f"{workspace_id}:{customer_id}"})
+        return str(doc["survivor_id"]) if doc else None
+
+
+class Store:
+    """Every collection of the service, on one database."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        db = db.with_options(codec_options=CODEC)
+        self.orders = OrderStore(db)
+        self.pipelines = PipelineStore(db)
+        self.counters = CounterStore(db)
+        self.merges = MergeStore(db)
+
+    async def ensure_indexes(self) -> None:
+        for collection in (self.orders, self.pipelines, self.counters, self.merges):
+            await collection.ensure_indexes()

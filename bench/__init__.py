@@ -1,0 +1,1 @@
+"""Benchmarks on the real stack: `uv run python -m bench.<service>`."""

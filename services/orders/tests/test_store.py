@@ -1,0 +1,151 @@
+"""The real store and the FakeStore behave the same on what the service relies on."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from bson.decimal128 import Decimal128
+from pymongo import AsyncMongoClient
+
+from orders import lifecycle
+from orders.model import Actor, Cause, NewOrder, Order, OrderPatch, default_pipeline, now
+from orders.store import Store
+
+from .orders_builders import an_order, random_ref
+from .orders_fakes import FakeStore
+
+pytestmark = pytest.mark.integration
+SALMA = Cause(actor=Actor(id="agent-1", name="Salma"), at=now())
+
+
+@pytest.fixture(params=["fake", "real"])
+async def store(request: pytest.FixtureRequest, mongodb_url: str) -> AsyncIterator[Store]:
+    if request.param == "fake":
+        yield FakeStore()  # type: ignore[misc]
+        return
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_url, tz_aware=True)
+    name = f"orders_test_{uuid.uuid4().hex[:8]}"
+    real = Store(client[name])
+    await real.ensure_indexes()
+    try:
+        yield real
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def placed(
+    store: Store, workspace: str, customer: str = "cus-1", key: str | None = None
+) -> Order:
+    number = await store.counters.next_number(workspace, 1001)
+    draft = NewOrder.model_validate(an_order(customer))
+    change = lifecycle.place(
+        draft,
+        order_id=random_ref("ord"),
+        workspace_id=workspace,
+        number=number,
+        pipeline=default_pipeline(workspace),
+        cause=SALMA,
+    )
+    assert await store.orders.insert(change, key, "hash-1")
+    return change.order
+
+
+async def test_concurrent_numbers_are_unique_and_contiguous(store: Store) -> None:
+    workspace = random_ref("ws")
+    numbers = await asyncio.gather(
+        *[store.counters.next_number(workspace, 1001) for _ in range(40)]
+    )
+    assert sorted(numbers) == list(range(1001, 1041))
+    assert await store.counters.next_number(random_ref("ws"), 1001) == 1001
+
+
+async def test_a_taken_idempotency_key_is_refused_and_found(store: Store) -> None:
+    workspace = random_ref("ws")
+    first = await placed(store, workspace, key="k-1")
+    number = await store.counters.next_number(workspace, 1001)
+    again = lifecycle.place(
+        NewOrder.model_validate(an_order()),
+        order_id=random_ref("ord"),
+        workspace_id=workspace,
+        number=number,
+        pipeline=default_pipeline(workspace),
+        cause=SALMA,
+    )
+    assert await store.orders.insert(again, "k-1", "hash-2") is False
+    assert await store.orders.by_idempotency_key(workspace, "k-1") == (first, "hash-1")
+    assert await store.orders.by_idempotency_key(random_ref("ws"), "k-1") is None
+    assert await store.orders.insert(again, None, "hash-2")
+
+
+async def test_a_stale_change_is_not_written(store: Store) -> None:
+    workspace = random_ref("ws")
+    order = await placed(store, workspace)
+    change = lifecycle.edit(order, OrderPatch(note="Appeler avant"), SALMA)
+    assert change is not None
+    assert await store.orders.apply(change, expected_version=1)
+    assert not await store.orders.apply(change, expected_version=1)
+    now_ = await store.orders.detail(workspace, order.id)
+    assert now_ is not None and now_.version == 2 and len(now_.history) == 2
+    assert now_.total == Decimal("654.80") and now_.lines[0].unit_price == Decimal("249.90")
+    assert await store.orders.get(random_ref("ws"), order.id) is None
+
+
+async def test_pages_are_newest_first_and_filtered(store: Store) -> None:
+    workspace = random_ref("ws")
+    orders = [await placed(store, workspace, customer) for customer in ("a", "b", "a", "a")]
+    page = await store.orders.newest_first(workspace, {"customer_id": "a"}, None, 2)
+    assert [o.number for o in page] == [1004, 1003]
+    rest = await store.orders.newest_first(workspace, {"customer_id": "a"}, 1003, 10)
+    assert [o.number for o in rest] == [1001]
+    by_stage = await store.orders.newest_first(workspace, {"stage.state": "new"}, None, 10)
+    assert len(by_stage) == 4
+    assert await store.orders.ids_of_customers(workspace, ["b"]) == [orders[1].id]
+    assert await store.orders.stages_in_use(workspace, ["new", "shipped"]) == ["new"]
+    found = await store.orders.detail_by_number(workspace, 1002)
+    assert found is not None and found.id == orders[1].id
+
+
+async def test_the_outbox_keeps_events_until_marked_published(store: Store) -> None:
+    workspace = random_ref("ws")
+    order = await placed(store, workspace)
+    [pending] = await store.orders.pending_events(order.id)
+    assert pending.type == "orders.order.created"
+    assert order.id in await store.orders.with_pending_events(10_000)
+    await store.orders.mark_published(order.id, [pending.id])
+    assert await store.orders.pending_events(order.id) == []
+    assert order.id not in await store.orders.with_pending_events(10_000)
+
+
+async def test_pipelines_save_only_over_the_version_seen(store: Store) -> None:
+    workspace = random_ref("ws")
+    assert await store.pipelines.get(workspace) is None
+    first = default_pipeline(workspace).model_copy(update={"version": 1})
+    assert await store.pipelines.save(first, 0)
+    assert not await store.pipelines.save(first, 0)
+    second = first.model_copy(update={"version": 2, "transitions": {"new": ["cancelled"]}})
+    assert await store.pipelines.save(second, 1)
+    assert await store.pipelines.get(workspace) == second
+
+
+async def test_merges_resolve_through_chains(store: Store) -> None:
+    workspace = random_ref("ws")
+    await store.merges.record(workspace, "b", ["a"])
+    await store.merges.record(workspace, "c", ["b"])
+    assert await store.merges.survivor_of(workspace, "a") == "c"
+    assert await store.merges.survivor_of(random_ref("ws"), "a") is None
+
+
+async def test_money_is_stored_as_decimal128_never_float(mongodb_url: str) -> None:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_url, tz_aware=True)
+    name = f"orders_test_{uuid.uuid4().hex[:8]}"
+    try:
+        order = await placed(Store(client[name]), random_ref("ws"))
+        raw = await client[name]["orders"].find_one({"_id": order.id})
+        assert raw is not None and isinstance(raw["total"], Decimal128)
+        assert raw["total"].to_decimal() == Decimal("654.80")
+    finally:
+        await client.drop_database(name)
+        await client.close()
