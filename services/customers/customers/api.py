@@ -1,5 +1,284 @@
-"""HTTP routes of the customers service."""
+"""HTTP routes of the customer card: create, read, update, archive, list, search and lookup."""
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-router = APIRouter(tags=["customers"])
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from customers.handlers import SOURCE, customer_events
+from customers.matching import (
+    InvalidPhone,
+    bsuid_key,
+    name_tokens,
+    normalise_region,
+    outcome,
+    parse_phone,
+    search_digits,
+    username_key,
+    wa_id_key,
+)
+from customers.model import (
+    ContactInfo,
+    Customer,
+    CustomerDraft,
+    CustomerPatch,
+    Invalid,
+    WorkspaceSettings,
+    changed_fields,
+    new_customer,
+    patched,
+)
+from customers.store import Store
+from hanout_shared.contracts import deterministic_id
+from hanout_shared.contracts.customers import (
+    ContactMatched,
+    ContactMatchedEvent,
+    CustomerCreated,
+    CustomerCreatedEvent,
+    CustomerUpdated,
+    CustomerUpdatedEvent,
+)
+from hanout_shared.platform.auth import Admin, Agent, Principal
+from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
+from hanout_shared.platform.kafka import publish_event
+from hanout_shared.platform.logs import correlation_id
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (404, 409, 422)
+}
+
+
+class Page(BaseModel):
+    items: list[Customer]
+    next_cursor: str | None = Field(default=None, description="Pass back to get the next page")
+
+
+class Lookup(BaseModel):
+    outcome: Literal["known", "unknown", "duplicates"]
+    customer: Customer | None = Field(default=None, description="When known")
+    candidates: list[Customer] = Field(default=[], description="When duplicates: offer a merge")
+    contact: ContactInfo | None = Field(default=None, description="When unknown: what we know")
+
+
+class CustomerView(Customer):
+    resolved_from: str | None = Field(
+        default=None, description="The merged-away id asked for, when it resolved to this card"
+    )
+
+
+def store_of(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def invalid(exc: Invalid) -> ApiError:
+    return ApiError(422, exc.code, exc.message, [{"field": exc.field, "message": exc.message}])
+
+
+def event_fields(customer: Customer, agent: Principal) -> dict[str, Any]:
+    return {
+        "source": SOURCE,
+        "workspaceid": customer.workspace_id,
+        "subject": customer.customer_id,
+        "actorid": agent.agent_id,
+        "actorname": agent.name,
+        "correlationid": correlation_id.get(),
+    }
+
+
+async def live_customer(store: Store, agent: Principal, customer_id: str) -> Customer:
+    customer = await store.customers.get(agent.workspace_id, customer_id)
+    if customer is None:
+        raise not_found("Customer")
+    if customer.merged_into:
+        message = f"Customer {customer_id} was merged into {customer.merged_into}"
+        raise ApiError(409, "merged", message, [{"merged_into": customer.merged_into}])
+    return customer
+
+
+@router.get("/settings", summary="The workspace's statuses and default phone region")
+async def get_settings(agent: Agent, request: Request) -> WorkspaceSettings:
+    return await store_of(request).settings.get(agent.workspace_id)
+
+
+@router.put(
+    "/settings", summary="Change the statuses and default region (admins)", responses=ERRORS
+)
+async def put_settings(
+    body: WorkspaceSettings, admin: Admin, request: Request
+) -> WorkspaceSettings:
+    try:
+        region = normalise_region(body.default_region)
+    except ValueError as exc:
+        raise invalid(Invalid("invalid_region", "default_region", str(exc))) from exc
+    statuses = list(dict.fromkeys(s.strip() for s in body.statuses if s.strip()))
+    settings = WorkspaceSettings(statuses=statuses, default_region=region)
+    await store_of(request).settings.put(admin.workspace_id, settings, admin.agent_id)
+    return settings
+
+
+@router.post("", status_code=201, summary="Create a customer card", responses=ERRORS)
+async def create_customer(draft: CustomerDraft, agent: Agent, request: Request) -> Customer:
+    store, ws = store_of(request), agent.workspace_id
+    if draft.conversation_key and not draft.conversation_key.startswith(f"{ws}:"):
+        raise invalid(Invalid("invalid_conversation", "conversation_key", "Not this workspace's"))
+    settings = await store.settings.get(ws)
+    try:
+        customer = new_customer(draft, settings, workspace_id=ws, actor=agent.agent_id, now=now())
+    except Invalid as exc:
+        raise invalid(exc) from exc
+    await store.add(ws, [customer])
+    created = CustomerCreated(customer=customer.card())
+    await publish_event(
+        customer_events, CustomerCreatedEvent.create(data=created, **event_fields(customer, agent))
+    )
+    if draft.conversation_key:
+        await publish_event(customer_events, _matched(customer, draft.conversation_key, agent))
+    return customer
+
+
+def _matched(customer: Customer, conversation_key: str, agent: Principal) -> ContactMatchedEvent:
+    """The conversation the card was created from now knows its customer."""
+    data = ContactMatched(
+        conversation_key=conversation_key,
+        outcome="known",
+        customer_id=customer.customer_id,
+        display_name=customer.name,
+        phone_e164=customer.phones[0].e164 if customer.phones else None,
+    )
+    fields = {**event_fields(customer, agent), "subject": conversation_key}
+    return ContactMatchedEvent.create(
+        data=data, id=deterministic_id(customer.customer_id, conversation_key), **fields
+    )
+
+
+@router.get("", summary="List (newest first) or search by name or number", responses=ERRORS)
+async def list_customers(
+    agent: Agent,
+    request: Request,
+    q: Annotated[
+        str | None, Query(description="A name, a number in any format, or 4+ digits")
+    ] = None,
+    archived: Annotated[bool, Query(description="List archived cards instead")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Page:
+    store, ws = store_of(request), agent.workspace_id
+    if q and q.strip():
+        return await _search(store, ws, q, limit, int(cursor) if cursor and cursor.isdigit() else 0)
+    state = "archived" if archived else "active"
+    items = await store.customers.page(ws, state, cursor, limit + 1)
+    more = len(items) > limit
+    return Page(items=items[:limit], next_cursor=items[limit - 1].customer_id if more else None)
+
+
+async def _search(store: Store, ws: str, q: str, limit: int, offset: int) -> Page:
+    settings = await store.settings.get(ws)
+    try:
+        key = parse_phone(q, settings.default_region).key
+        return Page(items=await store.customers.find_by_keys(ws, [key]))
+    except InvalidPhone:
+        pass
+    digits = search_digits(q)
+    tokens = sorted(name_tokens(q), key=len, reverse=True)
+    if digits is None and not tokens:
+        return Page(items=[])
+    field, prefix = ("fragments", digits) if digits else ("name_tokens", tokens[0])
+    found = await store.customers.search(ws, field, prefix, limit + 1, offset)
+    more = len(found) > limit
+    if not digits:
+        found = [c for c in found if _has_all(c, tokens)]
+    return Page(items=found[:limit], next_cursor=str(offset + limit) if more else None)
+
+
+def _has_all(customer: Customer, tokens: list[str]) -> bool:
+    words = name_tokens(customer.name)
+    return all(any(w.startswith(t) for w in words) for t in tokens)
+
+
+@router.get("/lookup", summary="Who is this number or WhatsApp identity?", responses=ERRORS)
+async def lookup(
+    agent: Agent,
+    request: Request,
+    phone: Annotated[str | None, Query(description="Any format: +212 6.., 06.., 00212..")] = None,
+    wa_id: str | None = None,
+    user_id: Annotated[str | None, Query(description="BSUID; give phone_number_id too")] = None,
+    phone_number_id: str | None = None,
+    username: str | None = None,
+) -> Lookup:
+    store, ws = store_of(request), agent.workspace_id
+    keys, e164 = [], None
+    if phone:
+        try:
+            number = parse_phone(phone, (await store.settings.get(ws)).default_region)
+        except InvalidPhone as exc:
+            raise invalid(Invalid("invalid_phone", "phone", str(exc))) from exc
+        keys.append(number.key)
+        e164 = number.e164
+    keys += [wa_id_key(wa_id)] if wa_id else []
+    keys += [bsuid_key(user_id, phone_number_id)] if user_id else []
+    keys += [username_key(username)] if username else []
+    if not keys:
+        message = "Give a phone, wa_id, user_id or username"
+        raise ApiError(422, "missing_identity", message)
+    matches = await store.customers.find_by_keys(ws, keys)
+    kind = outcome(matches)
+    if kind == "known":
+        return Lookup(outcome=kind, customer=matches[0])
+    if kind == "duplicates":
+        return Lookup(outcome=kind, candidates=matches)
+    seen = await store.keys.contact(ws, keys) or ContactInfo()
+    return Lookup(
+        outcome=kind, contact=seen.model_copy(update={"phone_e164": e164 or seen.phone_e164})
+    )
+
+
+@router.get("/{customer_id}", summary="A customer card with its stats", responses=ERRORS)
+async def get_customer(
+    customer_id: str, agent: Agent, request: Request, response: Response
+) -> CustomerView:
+    store, asked = store_of(request), customer_id
+    for _ in range(5):  # tombstones point straight at their survivor; the loop is a safety net
+        customer = await store.customers.get(agent.workspace_id, customer_id)
+        if customer is None:
+            break
+        if not customer.merged_into:
+            if customer_id != asked:
+                response.headers["Content-Location"] = f"/customers/{customer_id}"
+            resolved = asked if customer_id != asked else None
+            return CustomerView(**customer.model_dump(), resolved_from=resolved)
+        customer_id = customer.merged_into
+    raise not_found("Customer")
+
+
+@router.patch(
+    "/{customer_id}", summary="Change a card (and archive or restore it)", responses=ERRORS
+)
+async def update_customer(
+    customer_id: str, patch: CustomerPatch, agent: Agent, request: Request
+) -> Customer:
+    store = store_of(request)
+    before = await live_customer(store, agent, customer_id)
+    if patch.version is not None and patch.version != before.version:
+        raise ApiError(409, "version_conflict", f"The card is at version {before.version}")
+    settings = await store.settings.get(agent.workspace_id)
+    try:
+        after = patched(before, patch, settings, agent.agent_id, now())
+    except Invalid as exc:
+        raise invalid(exc) from exc
+    changed = changed_fields(before, after)
+    if not changed:
+        return before
+    if not await store.save(before, after):
+        raise ApiError(409, "version_conflict", "The card changed meanwhile: reload and retry")
+    data = CustomerUpdated(customer=after.card(), changed_fields=changed)
+    await publish_event(
+        customer_events, CustomerUpdatedEvent.create(data=data, **event_fields(after, agent))
+    )
+    return after

@@ -2,11 +2,11 @@
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 
-from customers import api, handlers
+from customers import api, handlers, imports, merging
 from customers.settings import CustomersSettings
-from customers.store import CustomerStore, connect
+from customers.store import Store, connect
 from hanout_shared.platform.kafka import make_broker
 from hanout_shared.platform.logs import configure_logging
 from hanout_shared.platform.service import build_service
@@ -16,7 +16,7 @@ def create_app(
     settings: CustomersSettings | None = None,
     *,
     broker: KafkaBroker | None = None,
-    store: CustomerStore | None = None,
+    store: Store | None = None,
 ) -> FastAPI:
     settings = settings or CustomersSettings()
     configure_logging("customers", settings.log_level)
@@ -25,16 +25,22 @@ def create_app(
         settings.kafka_bootstrap_servers, client_id="customers", registry=registry
     )
     client = connect(settings.mongodb_url)
-    store = store or CustomerStore(client[settings.mongodb_database])
+    store = store or Store(client[settings.mongodb_database])
+    poison = Counter(
+        "customers_poison_messages",
+        "Consumed messages skipped because they can never be processed",
+        ["topic", "reason"],
+        registry=registry,
+    )
     return build_service(
         name="customers",
         settings=settings,
         broker=broker,
         registry=registry,
         mongo=client,
-        routers=[api.router],
+        routers=[imports.router, merging.router, api.router],
         kafka_routers=[handlers.router],
-        state={"store": store},
+        state={"store": store, "poison_messages": poison, "settings": settings},
         on_startup=[store.ensure_indexes],
         description="Who is writing: customer cards, phone matching, duplicates and merges, stats.",
     )

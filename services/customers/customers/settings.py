@@ -1,5 +1,6 @@
 """Customers settings (env prefix CUSTOMERS_)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from hanout_shared.platform.settings import ServiceSettings
@@ -11,3 +12,12 @@ class CustomersSettings(ServiceSettings):
     )
 
     mongodb_database: str = "hanout_customers"
+    import_max_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="Largest CSV file an import accepts"
+    )
+    import_batch_rows: int = Field(
+        default=500, ge=1, le=5000, description="Rows an import checks and writes at a time"
+    )
+    import_spool_dir: str | None = Field(
+        default=None, description="Where an upload waits on disk while it imports (temp dir)"
+    )

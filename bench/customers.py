@@ -1,0 +1,245 @@
+"""Customers benchmark: lookup p50/p99 and throughput at N customers, and CSV import rate.
+
+Run by hand: `uv run python -m bench.customers` (starts its own broker and store unless
+KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL point at running ones). Seeds N customers (default
+1,000,000) straight into the service's store, then measures through the running service, each
+against a ceiling of the same run: the bare HTTP endpoint, a raw indexed find_one, raw inserts.
+Writes bench/results/customers.md and bench/results/customers.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import phonenumbers
+
+from customers.model import CardFields, Customer, WorkspaceSettings, new_customer
+from customers.store import Store, connect
+from devtools.services import ServiceProcess, infra_env
+from devtools.stack import running_stack
+from hanout_shared.platform.auth import mint_dev_token
+from hanout_shared.platform.settings import DEV_JWT_SECRET
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SEED_BATCH = 1000
+Op = Callable[[int], Awaitable[Any]]
+FORMATS = ("0{n}", "+212 {n}", "00212{n}", "0{d}.{p}")
+
+
+def numbers(start: int) -> Iterator[str]:
+    """Valid, distinct Moroccan mobiles (national digits without the 0), from `start` on."""
+    i = start
+    while True:
+        national = f"6{i:08d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse("+212" + national)):
+            yield national
+        i += 1
+
+
+def written(national: str) -> str:
+    """The number as an agent might type it: any of the formats the shop meets."""
+    layout = random.choice(FORMATS)
+    dotted = ".".join(national[i : i + 2] for i in range(1, 9, 2))
+    return layout.format(n=national, d=national[0], p=dotted)
+
+
+async def measure(op: Op, count: int, concurrency: int) -> dict[str, float]:
+    latencies: list[float] = []
+    queue = iter(range(count))
+
+    async def worker() -> None:
+        for i in queue:
+            start = time.perf_counter()
+            await op(i)
+            latencies.append(time.perf_counter() - start)
+
+    started = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(concurrency)])
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    p50 = statistics.median(latencies)
+    return {"per_s": count / elapsed, "p50_ms": p50 * 1e3, "p99_ms": p99 * 1e3}
+
+
+def cards(workspace: str, phones: list[str]) -> list[Customer]:
+    now, settings = datetime.now(UTC), WorkspaceSettings()
+    return [
+        new_customer(
+            CardFields(name=f"Client {n}", phones=["0" + n], city="Casablanca", tags=["bench"]),
+            settings,
+            workspace_id=workspace,
+            actor="bench",
+            now=now,
+        )
+        for n in phones
+    ]
+
+
+async def seed(store: Store, workspace: str, count: int) -> tuple[list[str], float]:
+    """`count` customers written through the store's own path; their numbers, and rows/s."""
+    source, phones = numbers(0), []
+    started = time.perf_counter()
+    while len(phones) < count:
+        batch = [next(source) for _ in range(min(SEED_BATCH, count - len(phones)))]
+        await store.add(workspace, cards(workspace, batch))
+        phones += batch
+    return phones, count / (time.perf_counter() - started)
+
+
+async def csv_body(rows: int, first_number: int) -> AsyncIterator[bytes]:
+    """A spreadsheet export, generated as it is sent: numbers in mixed formats, `;` separated."""
+    yield b"name;phone;city;tags\n"
+    source = numbers(first_number)
+    for start in range(0, rows, 1000):
+        count = min(1000, rows - start)
+        yield "".join(
+            f"Import {start + i};{written(next(source))};Rabat;csv\n" for i in range(count)
+        ).encode()
+
+
+async def import_rate(http: httpx.AsyncClient, rows: int, first_number: int) -> dict[str, float]:
+    started = time.perf_counter()
+    body = csv_body(rows, first_number)
+    response = await http.post(
+        "/customers/imports", content=body, headers={"content-type": "text/csv"}
+    )
+    response.raise_for_status()
+    url = response.headers["location"]
+    while (job := (await http.get(url)).json())["state"] == "running":
+        await asyncio.sleep(0.2)
+    if job["state"] != "completed" or job["created"] != rows:
+        raise RuntimeError(f"import did not complete cleanly: {job}")
+    return {"per_s": rows / (time.perf_counter() - started)}
+
+
+async def one_run(
+    url: str, store: Store, workspace: str, phones: list[str], args: Any, run: int
+) -> dict[str, Any]:
+    token = mint_dev_token(DEV_JWT_SECRET, agent_id="bench", workspace_id=workspace)
+    picks = [random.choice(phones) for _ in range(args.lookups)]
+    async with httpx.AsyncClient(
+        base_url=url, timeout=120, headers={"Authorization": f"Bearer {token}"}
+    ) as http:
+
+        async def bare(_: int) -> None:
+            (await http.get("/healthz")).raise_for_status()
+
+        async def lookup(i: int) -> None:
+            response = await http.get("/customers/lookup", params={"phone": written(picks[i])})
+            if response.json()["outcome"] != "known":
+                raise RuntimeError(f"lookup missed {picks[i]}: {response.text[:200]}")
+
+        async def raw_find(i: int) -> None:
+            await store.customers.find_by_keys(workspace, [f"tel:+212{picks[i]}"])
+
+        results = {"bare_http": await measure(bare, args.lookups, 1)}
+        results["lookup"] = await measure(lookup, args.lookups, 1)
+        results["raw_store_find"] = await measure(raw_find, args.lookups, 1)
+        results["lookup_concurrent"] = await measure(lookup, args.lookups, args.concurrency)
+        results["bare_http_concurrent"] = await measure(bare, args.lookups, args.concurrency)
+        # Each run imports numbers no other run or the seed used: every row is a new card.
+        first = 50_000_000 + run * 2 * args.import_rows
+        results["import"] = await import_rate(http, args.import_rows, first)
+    return results
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    return {
+        name: {m: statistics.median(run[name][m] for run in runs) for m in runs[0][name]}
+        for name in runs[0]
+    }
+
+
+CEILINGS = {
+    "lookup": "bare_http",
+    "lookup_concurrent": "bare_http_concurrent",
+    "import": "raw_store_insert",
+}
+
+
+def report(result: dict[str, dict[str, float]], args: argparse.Namespace) -> str:
+    lines = [
+        f"# Customers benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"{args.customers} customers in the store, {args.lookups} lookups per measure (numbers "
+        f"typed in random formats), {args.import_rows} import rows, {args.concurrency} in "
+        f"flight for the concurrent rows, median of {args.runs} runs. `vs ceiling` is the "
+        "throughput ratio against the ceiling measured in the same run.",
+        "",
+        "| measure | ops/s | p50 ms | p99 ms | vs ceiling |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, row in result.items():
+        base = CEILINGS.get(name)
+        ratio = f"{row['per_s'] / result[base]['per_s']:.2f} ({base})" if base else "—"
+        p50, p99 = (f"{row[k]:.2f}" if k in row else "—" for k in ("p50_ms", "p99_ms"))
+        lines.append(f"| {name} | {row['per_s']:.0f} | {p50} | {p99} | {ratio} |")
+    lines += [
+        "",
+        "raw_store_find: the store's indexed equality on a key, without HTTP; "
+        "raw_store_insert: seeding rate (cards + key index, no parsing, no events).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    database = f"customers_bench_{uuid.uuid4().hex[:8]}"
+    with running_stack() as stack, tempfile.TemporaryDirectory() as logs:
+        client = connect(stack.mongodb_url)
+        store = Store(client[database])
+        await store.ensure_indexes()
+        workspace = f"bench-{uuid.uuid4().hex[:8]}"
+        env = infra_env(
+            stack.kafka_bootstrap_servers,
+            stack.mongodb_url,
+            HANOUT_ENV="test",
+            LOG_LEVEL="WARNING",
+            CUSTOMERS_MONGODB_DATABASE=database,
+        )
+        service = ServiceProcess("customers", env, Path(logs))
+        service.start()
+        try:
+            service.wait_ready()
+            phones, seeded = await seed(store, workspace, args.customers)
+            runs = [
+                await one_run(service.url, store, workspace, phones, args, run)
+                for run in range(args.runs)
+            ]
+        finally:
+            service.stop()
+            await client.drop_database(database)
+            await client.close()
+    return medians(runs) | {"raw_store_insert": {"per_s": seeded}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000, help="customers seeded")
+    parser.add_argument("--lookups", type=int, default=5000, help="lookups per measure")
+    parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the CSV import")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument("--runs", type=int, default=3, help="runs; medians are reported")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "customers.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / "customers.md").write_text(report(result, args))
+    print(report(result, args))
+
+
+if __name__ == "__main__":
+    main()

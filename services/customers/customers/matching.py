@@ -1,0 +1,190 @@
+"""Phone and identity matching: any written form of a number to E.164, and the keys to look up."""
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import phonenumbers
+
+from hanout_shared.contracts.customers import Identity
+from hanout_shared.contracts.whatsapp import ContactIdentity
+
+DEFAULT_REGION = "MA"
+MIN_FRAGMENT_DIGITS = 4
+MAX_RAW_LENGTH = 64
+
+# What people paste around a number: separators, brackets, spreadsheet quote marks, and every
+# Unicode space (no-break, narrow no-break, thin) or invisible mark (zero-width, direction marks).
+_DECORATION = re.compile(r"[\s\-./()'’`\"\u200b-\u200f\u202a-\u202e\u2060\ufeff]+")
+
+
+class InvalidPhone(ValueError):
+    """A number that cannot be a real phone number: refused, never stored."""
+
+
+@dataclass(frozen=True)
+class PhoneKeys:
+    """What a valid number is stored and found under."""
+
+    e164: str
+    national_digits: str
+    international_digits: str
+
+    @property
+    def key(self) -> str:
+        return phone_key(self.e164)
+
+    def fragments(self) -> list[str]:
+        """Every digit run a person may type to find this number: the suffixes of its national
+        and international forms, so an indexed prefix range on them answers any substring."""
+        found: dict[str, None] = {}
+        for digits in (self.international_digits, self.national_digits):
+            for start in range(len(digits) - MIN_FRAGMENT_DIGITS + 1):
+                found[digits[start:]] = None
+        return list(found)
+
+
+def phone_key(e164: str) -> str:
+    return f"tel:{e164}"
+
+
+def _digits_only(text: str) -> str:
+    return "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
+
+
+def _cleaned(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if len(text) > MAX_RAW_LENGTH:
+        raise InvalidPhone("A phone number is at most 64 characters")
+    compact = _DECORATION.sub("", text)
+    if not compact:
+        raise InvalidPhone("The phone number is empty")
+    plus, digits = compact.startswith("+"), _digits_only(compact)
+    if len(digits) != len(compact) - plus:
+        raise InvalidPhone(f"'{raw}' has characters that are not part of a phone number")
+    return ("+" if plus else "") + digits
+
+
+def _parse(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def parse_phone(raw: str, region: str = DEFAULT_REGION) -> PhoneKeys:
+    """The number in `raw`, read as a local number of `region` unless it says otherwise.
+
+    Raises InvalidPhone with a message fit for the person who typed it.
+    """
+    text = _cleaned(raw)
+    number = _parse(text, region)
+    if number is None and not text.startswith("+") and len(text) >= 10:
+        # A country code typed without its "+" (how wa_ids and many spreadsheets write it).
+        number = _parse("+" + text, region)
+    if number is None:
+        raise InvalidPhone(f"'{raw}' is not a valid phone number (default region {region})")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return PhoneKeys(e164, _digits_only(national), e164[1:])
+
+
+def normalise_region(region: str) -> str:
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"'{region}' is not a region code phonenumbers knows (e.g. MA, FR)")
+    return code
+
+
+def search_digits(query: str) -> str | None:
+    """The digits of a search text when it is a number fragment, else None (a name search)."""
+    compact = _DECORATION.sub("", unicodedata.normalize("NFKC", query)).lstrip("+")
+    if not compact or not compact.isdecimal():
+        return None
+    digits = _digits_only(compact)
+    return digits if len(digits) >= MIN_FRAGMENT_DIGITS else None
+
+
+def wa_id_phone(wa_id: str | None) -> str | None:
+    """A wa_id is the phone number in international digits; its E.164 form when it is one."""
+    if not wa_id:
+        return None
+    try:
+        return parse_phone("+" + wa_id.lstrip("+")).e164
+    except InvalidPhone:
+        return None
+
+
+def wa_id_key(wa_id: str) -> str:
+    """Keyed as the phone itself, so a message from a known number finds the card whatever
+    format the agent typed it in."""
+    e164 = wa_id_phone(wa_id)
+    return phone_key(e164) if e164 else f"wa:{_digits_only(wa_id) or wa_id}"
+
+
+def bsuid_key(user_id: str, scope: str | None) -> str:
+    """A BSUID is only unique within the business portfolio that issued it; we key it with the
+    business number it was seen on, the narrowest scope a message tells us."""
+    return f"bsuid:{scope or ''}:{user_id}"
+
+
+def username_key(username: str) -> str:
+    return f"username:{username.strip().lstrip('@').casefold()}"
+
+
+def identity_key(kind: str, value: str, scope: str | None = None) -> str:
+    if kind == "wa_id":
+        return wa_id_key(value)
+    if kind == "bsuid":
+        return bsuid_key(value, scope)
+    if kind == "username":
+        return username_key(value)
+    return f"{kind}:{value}"
+
+
+def name_tokens(name: str | None) -> list[str]:
+    """Words of a name folded for search: lower case, accents removed (Hélène finds Helene)."""
+    if not name:
+        return []
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return list(dict.fromkeys(re.findall(r"\w+", plain)))
+
+
+def contact_identities(contact: ContactIdentity, phone_number_id: str) -> list[Identity]:
+    found = []
+    if contact.wa_id:
+        found.append(Identity(kind="wa_id", value=contact.wa_id))
+    if contact.user_id:
+        found.append(Identity(kind="bsuid", value=contact.user_id, scope=phone_number_id))
+    if contact.username:
+        found.append(Identity(kind="username", value=contact.username))
+    return found
+
+
+def outcome(matches: Sequence[Any]) -> Literal["known", "unknown", "duplicates"]:
+    if not matches:
+        return "unknown"
+    return "known" if len(matches) == 1 else "duplicates"
+
+
+def duplicate_groups(key_owners: Iterable[Sequence[str]]) -> list[list[str]]:
+    """Customers sharing any key, joined transitively (A~B by phone, B~C by BSUID: one group)."""
+    parent: dict[str, str] = {}
+
+    def root(item: str) -> str:
+        while parent.setdefault(item, item) != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    for owners in key_owners:
+        for other in owners[1:]:
+            parent[root(other)] = root(owners[0])
+    groups: dict[str, list[str]] = {}
+    for item in parent:
+        groups.setdefault(root(item), []).append(item)
+    return sorted((sorted(g) for g in groups.values() if len(g) > 1), key=lambda g: g[0])

@@ -1,0 +1,104 @@
+"""HTTP routes of duplicates: the flagged groups, merging them, and who merged what and when."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from customers.api import ERRORS, event_fields, live_customer, now, store_of
+from customers.handlers import customer_events
+from customers.matching import duplicate_groups
+from customers.model import Customer, MergeRecord, merge
+from customers.store import Store
+from hanout_shared.contracts import deterministic_id
+from hanout_shared.contracts.customers import CustomerMerged, CustomerMergedEvent
+from hanout_shared.platform.auth import Agent, Principal
+from hanout_shared.platform.errors import ApiError, not_found
+from hanout_shared.platform.kafka import publish_event
+
+router = APIRouter(prefix="/customers", tags=["duplicates and merges"])
+MERGE_ATTEMPTS = 3
+
+
+class DuplicateGroup(BaseModel):
+    keys: list[str] = Field(description="What they share, e.g. tel:+212612345678")
+    customers: list[Customer]
+
+
+class MergeRequest(BaseModel):
+    absorbed_ids: list[str] = Field(min_length=1, max_length=20)
+
+
+@router.get("/duplicates", summary="Groups of cards sharing a number or WhatsApp identity")
+async def list_duplicates(
+    agent: Agent, request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[DuplicateGroup]:
+    store, ws = store_of(request), agent.workspace_id
+    shared = await store.keys.shared(ws, limit * 10)
+    groups = duplicate_groups([ids for _, ids in shared])[:limit]
+    found = {c.customer_id: c for c in await store.customers.get_many(ws, sum(groups, []))}
+    return [
+        DuplicateGroup(
+            keys=[key for key, ids in shared if ids[0] in group],
+            customers=[found[i] for i in group if i in found],
+        )
+        for group in groups
+    ]
+
+
+@router.get("/merges", summary="Who merged which cards, and when (newest first)")
+async def list_merges(
+    agent: Agent, request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[MergeRecord]:
+    return await store_of(request).merges.recent(agent.workspace_id, limit)
+
+
+@router.post(
+    "/{survivor_id}/merge",
+    summary="Merge cards into this one; the absorbed ids keep resolving to it",
+    responses=ERRORS,
+)
+async def merge_customers(
+    survivor_id: str, body: MergeRequest, agent: Agent, request: Request
+) -> Customer:
+    store = store_of(request)
+    absorbed_ids = list(dict.fromkeys(body.absorbed_ids))
+    if survivor_id in absorbed_ids:
+        raise ApiError(422, "invalid_merge", "A customer cannot absorb itself")
+    merge_id = deterministic_id("merge", agent.workspace_id, survivor_id, *sorted(absorbed_ids))
+    survivor = await _merge(store, agent, survivor_id, absorbed_ids, merge_id)
+    # A retry of a merge that was cut short republishes the same event id: consumers dedupe it.
+    data = CustomerMerged(
+        survivor_id=survivor_id, absorbed_ids=absorbed_ids, survivor=survivor.card()
+    )
+    event = CustomerMergedEvent.create(data=data, id=merge_id, **event_fields(survivor, agent))
+    await publish_event(customer_events, event)
+    return await store.customers.get(agent.workspace_id, survivor_id) or survivor
+
+
+async def _merge(
+    store: Store, agent: Principal, survivor_id: str, absorbed_ids: list[str], merge_id: str
+) -> Customer:
+    for _ in range(MERGE_ATTEMPTS):
+        survivor = await live_customer(store, agent, survivor_id)
+        others = await store.customers.get_many(agent.workspace_id, absorbed_ids)
+        if len(others) != len(absorbed_ids):
+            raise not_found("Customer to absorb")
+        if any(o.merged_into not in (None, survivor_id) for o in others):
+            raise ApiError(409, "merged", "A customer to absorb was already merged elsewhere")
+        pending = [o for o in others if o.merged_into is None]
+        if not pending:
+            return survivor
+        at = now()
+        merged = merge(survivor, pending, agent.agent_id, at)
+        record = MergeRecord(
+            merge_id=merge_id,
+            survivor_id=survivor_id,
+            absorbed_ids=absorbed_ids,
+            merged_by=agent.agent_id,
+            merged_by_name=agent.name,
+            merged_at=at,
+        )
+        if await store.merge(survivor, merged, pending, record):
+            return merged
+    raise ApiError(409, "version_conflict", "The cards kept changing: reload and retry")

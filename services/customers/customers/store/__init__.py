@@ -1,0 +1,100 @@
+"""The service's MongoDB collections: this package is the only code that imports pymongo."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from bson.codec_options import TypeCodec, TypeRegistry
+from bson.decimal128 import Decimal128
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from customers.model import Customer, MergeRecord, compute_stats
+from customers.store.cards import CustomerCollection, KeyChange, KeyIndex, UnknownContact
+from customers.store.records import ImportJobs, MergeLog, OrderProjection, SettingsCollection
+
+Document = dict[str, Any]
+STATS_RETRIES = 20
+__all__ = ["DecimalCodec", "Store", "UnknownContact", "connect"]
+
+
+class DecimalCodec(TypeCodec):
+    """Money goes to the store as Decimal128 and comes back as Decimal: never a float."""
+
+    python_type = Decimal
+    bson_type = Decimal128
+
+    def transform_python(self, value: Decimal) -> Decimal128:
+        return Decimal128(value)
+
+    def transform_bson(self, value: Decimal128) -> Decimal:
+        return value.to_decimal()
+
+
+def connect(url: str) -> AsyncMongoClient[Document]:
+    registry = TypeRegistry([DecimalCodec()])
+    return AsyncMongoClient(url, tz_aware=True, connect=False, type_registry=registry)
+
+
+class Store:
+    """Every collection of the service, and the writes that span two of them."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.customers = CustomerCollection(db["customers"])
+        self.keys = KeyIndex(db["customer_keys"])
+        self.orders = OrderProjection(db["orders"])
+        self.settings = SettingsCollection(db["settings"])
+        self.merges = MergeLog(db["merges"])
+        self.imports = ImportJobs(db["imports"], db["import_rows"])
+
+    async def ensure_indexes(self) -> None:
+        for part in (self.customers, self.keys, self.orders, self.merges, self.imports):
+            await part.ensure_indexes()
+
+    async def add(self, workspace_id: str, customers: Sequence[Customer]) -> None:
+        await self.customers.insert_many(customers)
+        await self.keys.sync(workspace_id, [(c.customer_id, [], c.keys()) for c in customers])
+
+    async def save(self, before: Customer, after: Customer) -> bool:
+        """Write `after` unless the card moved on since `before` was read."""
+        if not await self.customers.update(after, before.version):
+            return False
+        await self.keys.sync(after.workspace_id, [(after.customer_id, before.keys(), after.keys())])
+        return True
+
+    async def merge(
+        self,
+        before: Customer,
+        survivor: Customer,
+        absorbed: Sequence[Customer],
+        record: MergeRecord,
+    ) -> bool:
+        """Survivor first, tombstones after: a merge cut short leaves duplicates, never a card
+        pointing nowhere, and running it again finishes it."""
+        if not await self.save(before, survivor):
+            return False
+        for other in absorbed:
+            await self.customers.tombstone(
+                other.touched(record.merged_by, record.merged_at, merged_into=survivor.customer_id)
+            )
+        released: list[KeyChange] = [(o.customer_id, o.keys(), []) for o in absorbed]
+        await self.keys.sync(survivor.workspace_id, released)
+        await self.merges.record(survivor.workspace_id, record)
+        await self.refresh_stats(survivor.workspace_id, survivor.customer_id)
+        return True
+
+    async def refresh_stats(self, workspace_id: str, customer_id: str) -> None:
+        """Recompute from the projection; compare-and-set on a revision, so a recompute that read
+        older orders than a concurrent one can never overwrite it."""
+        for _ in range(STATS_RETRIES):
+            basis = await self.customers.stats_basis(workspace_id, customer_id)
+            if basis is None:
+                return  # an order of a customer this workspace does not have
+            if basis.get("merged_into"):
+                customer_id = basis["merged_into"]
+                continue
+            ids = [customer_id, *basis.get("merged_ids", [])]
+            stats = compute_stats(await self.orders.of_customers(workspace_id, ids))
+            if await self.customers.set_stats(customer_id, basis.get("stats_rev", 0), stats):
+                return
+        raise RuntimeError(f"stats of {customer_id} kept changing; will retry")

@@ -1,0 +1,139 @@
+"""The real store and the fake behave the same on what the service relies on."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from customers.model import (
+    CardFields,
+    Customer,
+    MergeRecord,
+    OrderRow,
+    WorkspaceSettings,
+    merge,
+    new_customer,
+)
+from customers.store import Store, connect
+
+from .builders import random_ref
+from .fakes import FakeStore
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["real", "fake"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    if request.param == "fake":
+        yield FakeStore()
+        return
+    client = connect(request.getfixturevalue("mongodb_url"))
+    name = f"customers_store_{uuid.uuid4().hex[:8]}"
+    real = Store(client[name])
+    await real.ensure_indexes()
+    try:
+        yield real
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+def card(ws: str, **fields: Any) -> Customer:
+    draft = CardFields.model_validate(fields)
+    return new_customer(draft, WorkspaceSettings(), workspace_id=ws, actor="a", now=NOW)
+
+
+def row(order_id: str, customer_id: str, total: str, version: int, state: str = "new") -> OrderRow:
+    return OrderRow(
+        order_id=order_id,
+        customer_id=customer_id,
+        total=Decimal(total),
+        currency="MAD",
+        state=state,
+        placed_at=NOW,
+        version=version,
+    )
+
+
+async def test_keys_find_cards_only_in_their_workspace(store: Any) -> None:
+    ws = random_ref("ws")
+    karim = card(ws, name="Karim", phones=["0612345678"])
+    await store.add(ws, [karim, card(ws, name="Nadia", phones=["0698765432"])])
+    await store.add("other", [card("other", name="Karim", phones=["0612345678"])])
+    found = await store.customers.find_by_keys(ws, ["tel:+212612345678", "tel:+33612345678"])
+    assert [c.customer_id for c in found] == [karim.customer_id]
+    assert await store.customers.get("other", karim.customer_id) is None
+
+
+async def test_fragment_and_name_prefixes_are_searched(store: Any) -> None:
+    ws = random_ref("ws")
+    await store.add(ws, [card(ws, name="Hélène Alaoui", phones=["0612345678"])])
+    for field, prefix in [
+        ("fragments", "345678"),
+        ("fragments", "2126123"),
+        ("name_tokens", "hel"),
+    ]:
+        [found] = await store.customers.search(ws, field, prefix, 10, 0)
+        assert found.name == "Hélène Alaoui"
+    assert await store.customers.search(ws, "fragments", "33612", 10, 0) == []
+
+
+async def test_pages_are_newest_first_with_archived_apart(store: Any) -> None:
+    ws = random_ref("ws")
+    cards = [card(ws, name=f"C{i}") for i in range(4)]
+    cards = sorted(cards, key=lambda c: c.customer_id)
+    await store.add(ws, cards)
+    archived = cards[0].touched("a", NOW, archived=True)
+    assert await store.save(cards[0], archived)
+    assert not await store.save(cards[0], archived)  # compare-and-set on the version
+    page = await store.customers.page(ws, "active", cards[3].customer_id, 10)
+    assert [c.customer_id for c in page] == [cards[2].customer_id, cards[1].customer_id]
+    [gone] = await store.customers.page(ws, "archived", None, 10)
+    assert gone.archived and gone.version == 2
+
+
+async def test_the_key_index_tracks_shared_keys_idempotently(store: Any) -> None:
+    ws = random_ref("ws")
+    a, b = card(ws, phones=["0612345678"]), card(ws, phones=["+212612345678", "0711111111"])
+    await store.add(ws, [a, b])
+    await store.keys.sync(ws, [(a.customer_id, [], a.keys())])
+    [(key, owners)] = await store.keys.shared(ws, 10)
+    assert (key, sorted(owners)) == ("tel:+212612345678", sorted([a.customer_id, b.customer_id]))
+    await store.keys.sync(ws, [(a.customer_id, a.keys(), [])])
+    assert await store.keys.shared(ws, 10) == []
+
+
+async def test_orders_keep_their_latest_version_and_stats_follow_merges(store: Any) -> None:
+    ws = random_ref("ws")
+    a, b = card(ws, name="A"), card(ws, name="B")
+    await store.add(ws, [a, b])
+    assert await store.orders.apply(ws, row("o1", a.customer_id, "100.10", 1)) == [a.customer_id]
+    assert await store.orders.apply(ws, row("o1", a.customer_id, "100.10", 1)) == []
+    assert await store.orders.apply(ws, row("o2", b.customer_id, "0.20", 2, "cancelled")) != []
+    assert await store.orders.apply(ws, row("o2", b.customer_id, "0.20", 1)) == []
+    moved = await store.orders.apply(ws, row("o3", b.customer_id, "50.00", 1))
+    assert moved == [b.customer_id]
+    assert set(await store.orders.apply(ws, row("o3", a.customer_id, "50.00", 2))) == {
+        a.customer_id,
+        b.customer_id,
+    }
+    survivor = merge(a, [b], "agent", NOW)
+    record = MergeRecord(
+        merge_id=random_ref("m"),
+        survivor_id=a.customer_id,
+        absorbed_ids=[b.customer_id],
+        merged_by="agent",
+        merged_at=NOW,
+    )
+    assert await store.merge(a, survivor, [b], record)
+    await store.refresh_stats(ws, b.customer_id)  # an absorbed id resolves to its survivor
+    merged = await store.customers.get(ws, a.customer_id)
+    assert merged.stats.orders_count == 3 and merged.stats.not_spent_count == 1
+    assert merged.stats.total_spent == Decimal("150.10")
+    assert (await store.customers.get(ws, b.customer_id)).merged_into == a.customer_id
+    assert await store.customers.find_by_keys(ws, []) == []
+    assert [m.merge_id for m in await store.merges.recent(ws, 5)] == [record.merge_id]
