@@ -1,5 +1,169 @@
-"""HTTP routes of the ingest service."""
+"""Meta's webhook: the verification handshake, and signed notifications made durable before 200."""
 
-from fastapi import APIRouter
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-router = APIRouter(tags=["ingest"])
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from hanout_shared.contracts import deterministic_id
+from hanout_shared.platform.errors import ApiError, ErrorBody
+from ingest.handlers import RawWebhook, publish_durably
+from ingest.meta import Delivery, Outgoing, Translation, dead_letter, translate
+from ingest.meta_parts import phone_number_ids, routing_key
+from ingest.metrics import IngestMetrics
+from ingest.store import ChannelDirectory
+
+logger = logging.getLogger("hanout.ingest.webhook")
+router = APIRouter(prefix="/webhooks/whatsapp", tags=["meta webhook"])
+DEAD_LETTER_TEXT_LIMIT = 256 * 1024  # the dead-letter topic keeps Kafka's default 1 MB records
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    app_secrets: list[tuple[str, bytes]]
+    verify_tokens: list[bytes]
+    max_body_bytes: int
+    ack_timeout_s: float
+
+
+def signed_by(body: bytes, header: str | None, secrets: list[tuple[str, bytes]]) -> str | None:
+    """The Meta app whose secret signed these exact bytes (several secrets: rotation), or None."""
+    if not header or not header.startswith("sha256="):
+        return None
+    got = header[7:].strip().lower().encode("ascii", "replace")
+    for app_id, secret in secrets:
+        expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+        if hmac.compare_digest(expected, got):
+            return app_id
+    return None
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+@router.get(
+    "",
+    summary="Verification handshake: echo hub.challenge when hub.verify_token matches",
+    response_class=PlainTextResponse,
+    responses=_errors(400, 403),
+)
+async def verify(
+    request: Request,
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+) -> PlainTextResponse:
+    if mode is None or token is None or challenge is None:
+        raise ApiError(400, "missing_parameters", "hub.mode, hub.verify_token and hub.challenge")
+    config: WebhookConfig = request.app.state.webhook_config
+    given = token.encode()
+    matches = [hmac.compare_digest(given, known) for known in config.verify_tokens]
+    if mode != "subscribe" or not any(matches):
+        raise ApiError(403, "verification_failed", "Wrong hub.mode or hub.verify_token")
+    return PlainTextResponse(challenge)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    too_large = ApiError(413, "payload_too_large", f"Webhook bodies are limited to {limit} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(body: bytes, delivery: Delivery) -> dict[str, Any] | Outgoing:
+    """The body as a dict, or the dead letter explaining why it is not a webhook we take."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        text = body.decode("utf-8", "replace")[:DEAD_LETTER_TEXT_LIMIT]
+        event_id = deterministic_id(delivery.body_sha256, "invalid_json")
+        return dead_letter(delivery, "invalid_json", event_id=event_id, raw_text=text)
+    if isinstance(payload, dict) and payload.get("object") == "whatsapp_business_account":
+        return payload
+    event_id = deterministic_id(delivery.body_sha256, "wrong_object")
+    if len(body) > DEAD_LETTER_TEXT_LIMIT:
+        text = body.decode("utf-8", "replace")[:DEAD_LETTER_TEXT_LIMIT]
+        return dead_letter(delivery, "wrong_object", event_id=event_id, raw_text=text)
+    return dead_letter(delivery, "wrong_object", event_id=event_id, raw=payload)
+
+
+async def _durably(request: Request, outgoing: list[Outgoing], raw: RawWebhook | None) -> None:
+    config: WebhookConfig = request.app.state.webhook_config
+    try:
+        await publish_durably(outgoing, raw, config.ack_timeout_s)
+    except Exception as exc:  # whatever the cause, Kafka did not ack: Meta must retry
+        request.app.state.metrics.webhooks.labels("kafka_unavailable").inc()
+        logger.warning("webhook not acknowledged by Kafka", extra={"error": repr(exc)})
+        raise ApiError(503, "kafka_unavailable", "Not stored yet; retry later") from exc
+
+
+def _count(metrics: IngestMetrics, translation: Translation) -> None:
+    for item in translation.outgoing:
+        metrics.events.labels(item.topic).inc()
+    for dead in translation.dead_letters():
+        metrics.dead_letters.labels(dead.reason).inc()
+    for name in translation.ignored_fields:
+        metrics.ignored_fields.labels(name).inc()
+
+
+@router.post(
+    "",
+    summary="Event notifications: 200 only once the body and its events are in Kafka",
+    response_class=Response,
+    responses=_errors(400, 401, 413, 503),
+)
+async def receive(request: Request) -> Response:
+    config: WebhookConfig = request.app.state.webhook_config
+    metrics: IngestMetrics = request.app.state.metrics
+    try:
+        body = await _read_body(request, config.max_body_bytes)
+    except ApiError:
+        metrics.webhooks.labels("too_large").inc()
+        raise
+    header = request.headers.get("x-hub-signature-256")
+    app_id = signed_by(body, header, config.app_secrets)
+    if app_id is None:
+        reason = "missing" if not header else "invalid"
+        metrics.signature_failures.labels(reason).inc()
+        metrics.webhooks.labels("bad_signature").inc()
+        logger.warning("webhook signature rejected", extra={"reason": reason, "bytes": len(body)})
+        raise ApiError(401, f"{reason}_signature", "X-Hub-Signature-256 does not match the body")
+    started, received_at = time.perf_counter(), datetime.now(UTC)
+    delivery = Delivery(hashlib.sha256(body).hexdigest(), received_at, app_id)
+    parsed = _parse(body, delivery)
+    if isinstance(parsed, Outgoing):
+        await _durably(request, [parsed], None)
+        reason = parsed.event.data.reason
+        metrics.dead_letters.labels(reason).inc()
+        metrics.webhooks.labels(reason).inc()
+        raise ApiError(400, reason, "Not a whatsapp_business_account webhook body")
+    directory: ChannelDirectory = request.app.state.directory
+    channels = await directory.lookup(set(phone_number_ids(parsed)))
+    translation = translate(parsed, delivery, channels)
+    raw = RawWebhook(
+        deterministic_id(delivery.body_sha256, "raw"),
+        body,
+        routing_key(parsed),
+        received_at,
+        app_id,
+    )
+    await _durably(request, translation.outgoing, raw)
+    metrics.ack_seconds.observe(time.perf_counter() - started)
+    metrics.webhooks.labels("accepted").inc()
+    _count(metrics, translation)
+    return Response(status_code=200)

@@ -1,40 +1,128 @@
 """Composition root of ingest: the only place that reads settings and builds clients."""
 
+import logging
+
+import httpx
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
-from hanout_shared.platform.kafka import make_broker
+from hanout_shared.contracts import topics
+from hanout_shared.platform.kafka import LONG_RETENTION_MS, CorrelationMiddleware
 from hanout_shared.platform.logs import configure_logging
 from hanout_shared.platform.service import build_service
-from ingest import api, handlers
+from ingest import admin, api, handlers, media
+from ingest.api import WebhookConfig
+from ingest.graph import GraphClient
+from ingest.metrics import IngestMetrics
+from ingest.sender import Sender
 from ingest.settings import IngestSettings
-from ingest.store import ChannelStore, connect
+from ingest.store import ChannelDirectory, IngestStore, connect
+from ingest.templates import TemplateSync
+
+RECORD_OVERHEAD = 64 * 1024
+
+
+def make_broker(settings: IngestSettings, registry: CollectorRegistry) -> KafkaBroker:
+    """Like the platform's broker (acks=all, idempotent), with short timeouts so a Kafka outage
+    answers Meta 503 quickly, and records as large as the biggest webhook body."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="ingest",
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        linger_ms=settings.kafka_linger_ms,
+        max_request_size=settings.max_body_bytes + RECORD_OVERHEAD,
+        middlewares=[
+            CorrelationMiddleware,
+            KafkaPrometheusMiddleware(registry=registry, app_name="ingest"),
+        ],
+        logger=logging.getLogger("hanout.ingest.broker"),
+    )
+
+
+async def allow_large_raw_records(bootstrap_servers: str, max_bytes: int) -> None:
+    """The raw topic must take a whole 3 MB body; Kafka's default record limit is 1 MB."""
+    admin_client = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ingest")
+    await admin_client.start()
+    try:
+        configs = {"retention.ms": LONG_RETENTION_MS, "max.message.bytes": str(max_bytes)}
+        resource = ConfigResource(ConfigResourceType.TOPIC, topics.WEBHOOKS_RAW, configs)
+        await admin_client.alter_configs([resource])
+    finally:
+        await admin_client.close()
 
 
 def create_app(
     settings: IngestSettings | None = None,
     *,
     broker: KafkaBroker | None = None,
-    store: ChannelStore | None = None,
+    store: IngestStore | None = None,
+    graph_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     settings = settings or IngestSettings()
     configure_logging("ingest", settings.log_level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Graph call is noise
     registry = CollectorRegistry()
-    broker = broker or make_broker(
-        settings.kafka_bootstrap_servers, client_id="ingest", registry=registry
-    )
+    metrics = IngestMetrics(registry)
+    broker = broker or make_broker(settings, registry)
     client = connect(settings.mongodb_url)
-    store = store or ChannelStore(client[settings.mongodb_database])
+    store = store or IngestStore(client[settings.mongodb_database])
+    graph = GraphClient(
+        settings.graph_api_url,
+        settings.graph_api_version,
+        timeout_s=settings.graph_timeout_s,
+        transport=graph_transport,
+    )
+    directory = ChannelDirectory(store.channels, ttl_s=settings.channel_cache_ttl_s)
+    templates = TemplateSync(graph, directory)
+    sender = Sender(
+        graph=graph,
+        store=store,
+        directory=directory,
+        templates=templates,
+        metrics=metrics,
+        rate_per_second=settings.rate_limit_per_second,
+        max_attempts=settings.send_max_attempts,
+        backoff_base_s=settings.send_backoff_s,
+        backoff_max_s=settings.send_backoff_max_s,
+    )
+    webhook_config = WebhookConfig(
+        app_secrets=settings.app_secrets(),
+        verify_tokens=settings.verify_tokens(),
+        max_body_bytes=settings.max_body_bytes,
+        ack_timeout_s=settings.kafka_ack_timeout_s,
+    )
+
+    async def prepare_raw_topic() -> None:
+        max_bytes = settings.max_body_bytes + RECORD_OVERHEAD
+        await allow_large_raw_records(settings.kafka_bootstrap_servers, max_bytes)
+
     return build_service(
         name="ingest",
         settings=settings,
         broker=broker,
         registry=registry,
         mongo=client,
-        routers=[api.router],
-        kafka_routers=[handlers.router],
-        state={"store": store},
-        on_startup=[store.ensure_indexes],
+        routers=[api.router, admin.router, media.router],
+        kafka_routers=[handlers.router, handlers.outbound_router(settings.outbound_group)],
+        state={
+            "store": store,
+            "directory": directory,
+            "graph": graph,
+            "templates": templates,
+            "sender": sender,
+            "metrics": metrics,
+            "registry": registry,
+            "webhook_config": webhook_config,
+            "meta_app_ids": frozenset(settings.meta_apps),
+            "media_max_bytes": settings.media_max_bytes,
+        },
+        on_startup=[store.ensure_indexes, prepare_raw_topic, directory.refresh],
+        on_shutdown=[graph.close],
         description="The WhatsApp boundary: Meta webhooks in, Graph API calls out.",
     )

@@ -1,0 +1,120 @@
+"""The Graph API over HTTP: the only module that knows Meta's URLs (a real or simulated host)."""
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+USER_AGENT = "hanout-ingest/0.1"
+# The bearer token only ever goes to Meta's hosts (SPEC §7), plus the configured Graph host.
+META_HOST_SUFFIXES = ("facebook.com", "fbsbx.com", "fbcdn.net")
+
+
+class GraphUnreachable(Exception):
+    """The request never reached Meta: safe to retry."""
+
+
+class GraphOutcomeUnknown(Exception):
+    """The request may have reached Meta but no answer came back: retrying could send twice."""
+
+
+class ForbiddenHost(Exception):
+    """A media URL outside Meta's hosts: the token must not be sent there."""
+
+
+@dataclass(frozen=True)
+class GraphResponse:
+    status: int
+    payload: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _payload(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class GraphClient:
+    def __init__(
+        self,
+        base_url: str,
+        version: str,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=f"{base_url.rstrip('/')}/{version}/",
+            timeout=timeout_s,
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._own_host = urlsplit(base_url).hostname or ""
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, method: str, path: str, token: str, **kwargs: Any) -> GraphResponse:
+        try:
+            response = await self._http.request(method, path, headers=_bearer(token), **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise GraphUnreachable(type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise GraphOutcomeUnknown(type(exc).__name__) from exc
+        return GraphResponse(response.status_code, _payload(response))
+
+    async def send_message(
+        self, phone_number_id: str, token: str, body: dict[str, Any]
+    ) -> GraphResponse:
+        return await self._call("POST", f"{phone_number_id}/messages", token, json=body)
+
+    async def upload_media(
+        self, phone_number_id: str, token: str, filename: str, mime_type: str, content: bytes
+    ) -> GraphResponse:
+        form = {"messaging_product": "whatsapp", "type": mime_type}
+        files = {"file": (filename, content, mime_type)}
+        return await self._call("POST", f"{phone_number_id}/media", token, data=form, files=files)
+
+    async def media_info(self, media_id: str, token: str, phone_number_id: str) -> GraphResponse:
+        params = {"phone_number_id": phone_number_id}
+        return await self._call("GET", media_id, token, params=params)
+
+    async def templates_page(
+        self, waba_id: str, token: str, after: str | None, limit: int = 100
+    ) -> GraphResponse:
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        return await self._call("GET", f"{waba_id}/message_templates", token, params=params)
+
+    def allowed_media_host(self, url: str) -> bool:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host == self._own_host:
+            return True
+        meta = any(host == s or host.endswith(f".{s}") for s in META_HOST_SUFFIXES)
+        return meta and parts.scheme == "https"
+
+    async def open_download(self, url: str, token: str) -> httpx.Response:
+        """Start streaming a media URL from `media_info`; the caller closes the response.
+
+        The token is sent only to Meta's hosts, and redirects are not followed.
+        """
+        if not self.allowed_media_host(url):
+            raise ForbiddenHost(urlsplit(url).hostname or "")
+        request = self._http.build_request("GET", url, headers=_bearer(token))
+        try:
+            return await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise GraphUnreachable(type(exc).__name__) from exc
