@@ -14,7 +14,7 @@ from types import FrameType
 
 from devtools.jars import CACHE_DIR, ensure_jars
 from devtools.procs import ServerError
-from devtools.stack import Stack, running_stack
+from devtools.stack import STORE_ENV, STORES, Stack, running_stack
 
 log = logging.getLogger("devtools")
 
@@ -29,13 +29,21 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--data-dir", type=Path, help="keep the data here (default: temporary)")
         sub.add_argument("--kafka-port", type=int, help="default: a free port")
         sub.add_argument("--mongo-port", type=int, help="default: a free port")
+        sub.add_argument(
+            "--store",
+            choices=sorted(STORES),
+            help=f"the local store (default: ${STORE_ENV}, else secantus)",
+        )
     run.add_argument("cmd", nargs=argparse.REMAINDER, help="-- then the command")
     return parser
 
 
 def _stack(args: argparse.Namespace) -> AbstractContextManager[Stack]:
     return running_stack(
-        data_dir=args.data_dir, kafka_port=args.kafka_port, mongo_port=args.mongo_port
+        data_dir=args.data_dir,
+        kafka_port=args.kafka_port,
+        mongo_port=args.mongo_port,
+        store_kind=args.store,
     )
 
 
