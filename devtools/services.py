@@ -42,13 +42,28 @@ class ServiceProcess:
         return self.log_dir / f"{self.name}.log"
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "uvicorn", f"{self.name}.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"{self.name}.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-access-log",
+        ]
         self.proc = start_process(cmd, self.log_path, env={**os.environ, **self.env})
 
     def wait_ready(self, timeout: float = 60.0) -> float:
-        return wait_until(lambda: _answers_ready(self.url), what=f"service {self.name}",
-                          timeout=timeout, proc=self.proc, logs=[self.log_path])
+        return wait_until(
+            lambda: _answers_ready(self.url),
+            what=f"service {self.name}",
+            timeout=timeout,
+            proc=self.proc,
+            logs=[self.log_path],
+        )
 
     def stop(self, grace: float = 10.0) -> None:
         if self.proc is not None:
@@ -61,5 +76,9 @@ class ServiceProcess:
 
 
 def infra_env(kafka_bootstrap_servers: str, mongodb_url: str, **extra: str) -> dict[str, str]:
-    return {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers, "MONGODB_URL": mongodb_url,
-            "KAFKA_TOPIC_PARTITIONS": os.environ.get("KAFKA_TOPIC_PARTITIONS", "1"), **extra}
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "MONGODB_URL": mongodb_url,
+        "KAFKA_TOPIC_PARTITIONS": os.environ.get("KAFKA_TOPIC_PARTITIONS", "1"),
+        **extra,
+    }
