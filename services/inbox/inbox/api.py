@@ -1,23 +1,194 @@
-"""HTTP routes of the inbox."""
+"""HTTP routes of the conversation list and of one conversation's timeline and read state."""
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypedDict
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from hanout_shared.platform.auth import Agent
-from inbox.model import Conversation
-from inbox.store import ConversationStore
+from hanout_shared.contracts import deterministic_id, topics
+from hanout_shared.contracts.inbox import ConversationRead, ConversationReadEvent
+from hanout_shared.contracts.whatsapp import MarkReadRequested, MarkReadRequestedEvent
+from hanout_shared.platform.auth import Agent, Principal
+from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
+from hanout_shared.platform.logs import correlation_id
+from inbox.handlers import OutboxRelay
+from inbox.messages import MessagePage
+from inbox.model import (
+    Conversation,
+    ConversationPage,
+    ConversationRow,
+    Filter,
+    FilterCounts,
+    OutboxItem,
+    Person,
+    ReadMark,
+    present,
+    to_ms,
+)
+from inbox.search import Cursor, ListQuery, decode_cursor, encode_cursor, search
+from inbox.store import Store
+from inbox.updates import SOURCE, with_reactions
 
-router = APIRouter(prefix="/conversations", tags=["conversations"])
+router = APIRouter(tags=["conversations"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
+Limit = Annotated[int, Query(ge=1, le=200)]
+Search = Annotated[
+    str | None, Query(max_length=100, description="A name, or a number in any format or part")
+]
+NumberSelector = Annotated[str | None, Query(description="One business number (all if absent)")]
 
 
-def _store(request: Request) -> ConversationStore:
-    store: ConversationStore = request.app.state.store
-    return store
+class Actor(TypedDict):
+    actorid: str
+    actorname: str
+    correlationid: str | None
 
 
-@router.get("", summary="Conversations of the caller's workspace, most recent first")
+def actor(agent: Principal) -> Actor:
+    """Who caused an event, for the audit trail, and the request it came from."""
+    return Actor(actorid=agent.agent_id, actorname=agent.name, correlationid=correlation_id.get())
+
+
+class Inbox:
+    """What a route works with: the store and the outbox relay."""
+
+    def __init__(self, request: Request) -> None:
+        self.store: Store = request.app.state.store
+        self.relay: OutboxRelay = request.app.state.relay
+
+    async def conversation(self, agent: Principal, conversation_id: str) -> ConversationRow:
+        row = await self.store.conversations.get(agent.workspace_id, conversation_id)
+        if row is None or row.last_activity_at is None:
+            raise not_found("Conversation")
+        return row
+
+
+InboxDep = Annotated[Inbox, Depends(Inbox)]
+
+
+def _cursor(text: str | None) -> Cursor | None:
+    if text is None:
+        return None
+    if (cursor := decode_cursor(text)) is None:
+        raise ApiError(422, "invalid_cursor", "The cursor is not one this API gave out")
+    return cursor
+
+
+@router.get("/conversations", summary="The conversation list, most recent activity first")
 async def list_conversations(
-    agent: Agent, request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> list[Conversation]:
-    return await _store(request).list_for_workspace(agent.workspace_id, limit)
+    agent: Agent,
+    inbox: InboxDep,
+    filter_: Annotated[Filter, Query(alias="filter")] = "all",
+    phone_number_id: NumberSelector = None,
+    q: Search = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> ConversationPage:
+    query = ListQuery(
+        filter=filter_,
+        phone_number_id=phone_number_id,
+        search=search(q),
+        agent_id=agent.agent_id,
+        after=_cursor(cursor),
+        limit=limit + 1,
+    )
+    rows = await inbox.store.conversations.page(agent.workspace_id, query)
+    now, last = datetime.now(UTC), rows[limit - 1] if len(rows) > limit else None
+    return ConversationPage(
+        items=[present(row, now) for row in rows[:limit]],
+        next_cursor=encode_cursor(last.last_activity_at, last.id) if last else None,
+    )
+
+
+@router.get("/conversations/counts", summary="How many conversations each filter holds")
+async def count_conversations(
+    agent: Agent, inbox: InboxDep, phone_number_id: NumberSelector = None, q: Search = None
+) -> FilterCounts:
+    query = ListQuery(phone_number_id=phone_number_id, search=search(q), agent_id=agent.agent_id)
+    return await inbox.store.conversations.counts(agent.workspace_id, query)
+
+
+@router.get("/conversations/{conversation_id}", summary="One conversation", responses=NOT_FOUND)
+async def get_conversation(conversation_id: str, agent: Agent, inbox: InboxDep) -> Conversation:
+    return present(await inbox.conversation(agent, conversation_id), datetime.now(UTC))
+
+
+@router.get(
+    "/conversations/{conversation_id}/messages",
+    summary="The conversation's timeline: a page of messages, oldest first, paged back in time",
+    responses=NOT_FOUND,
+)
+async def list_messages(
+    conversation_id: str,
+    agent: Agent,
+    inbox: InboxDep,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> MessagePage:
+    row = await inbox.conversation(agent, conversation_id)
+    found = await inbox.store.messages.timeline(
+        agent.workspace_id, row.id, _cursor(cursor), limit + 1
+    )
+    page = await with_reactions(inbox.store, agent.workspace_id, found[:limit])
+    oldest = page[-1] if len(found) > limit else None
+    return MessagePage(
+        items=page[::-1], next_cursor=encode_cursor(oldest.at, oldest.id) if oldest else None
+    )
+
+
+def _read_events(
+    row: ConversationRow, agent: Principal, read_at: datetime, receipt: str | None
+) -> list[OutboxItem]:
+    items = []
+    if receipt:
+        data = MarkReadRequested(
+            conversation_key=row.conversation_key,
+            phone_number_id=row.phone_number_id,
+            wamid=receipt,
+        )
+        command = MarkReadRequestedEvent.create(
+            source=SOURCE,
+            workspaceid=row.workspace_id,
+            subject=row.conversation_key,
+            data=data,
+            id=deterministic_id(row.id, "mark_read", receipt),
+            **actor(agent),
+        )
+        items.append(OutboxItem.of(topics.WHATSAPP_OUTBOUND, command))
+    if row.unread_count or receipt:
+        read = ConversationRead(
+            conversation_id=row.id,
+            conversation_key=row.conversation_key,
+            read_at=read_at,
+            unread_before=row.unread_count,
+            receipt_wamid=receipt,
+        )
+        event = ConversationReadEvent.create(
+            source=SOURCE, workspaceid=row.workspace_id, subject=row.id, data=read, **actor(agent)
+        )
+        items.append(OutboxItem.of(topics.INBOX_EVENTS, event))
+    return items
+
+
+@router.post(
+    "/conversations/{conversation_id}/read",
+    summary="Mark read for the whole team; tells Meta too when the number's setting says so",
+    responses=NOT_FOUND,
+)
+async def mark_read(conversation_id: str, agent: Agent, inbox: InboxDep) -> Conversation:
+    row = await inbox.conversation(agent, conversation_id)
+    channel = await inbox.store.channels.get(agent.workspace_id, row.phone_number_id)
+    wamid = row.last_inbound_wamid
+    wanted = channel is not None and channel.read_receipts and wamid != row.read_receipt_wamid
+    receipt = wamid if wanted else None
+    now = datetime.now(UTC)
+    outbox = _read_events(row, agent, to_ms(now), receipt)
+    mark = ReadMark(
+        at=to_ms(now), by=Person(id=agent.agent_id, name=agent.name), receipt_wamid=receipt
+    )
+    updated = await inbox.store.conversations.mark_read(agent.workspace_id, row.id, mark, outbox)
+    if updated is None:
+        raise not_found("Conversation")
+    if outbox:
+        await inbox.relay.publish(inbox.store.conversations.outbox, row.id)
+    return present(updated, now)

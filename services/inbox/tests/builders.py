@@ -2,47 +2,291 @@
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from hanout_shared.contracts import deterministic_id
+from hanout_shared.contracts.customers import ContactMatched, ContactMatchedEvent
 from hanout_shared.contracts.whatsapp import (
+    CatalogOrder,
     Channel,
     ContactIdentity,
+    Location,
+    Media,
+    MessageAccepted,
+    MessageAcceptedEvent,
+    MessageContext,
+    MessageFailed,
+    MessageFailedEvent,
     MessageReceived,
     MessageReceivedEvent,
+    MetaError,
+    OrderItem,
+    Reaction,
+    Referral,
+    Reply,
+    SharedContact,
+    SharedPhone,
+    StatusChanged,
+    StatusChangedEvent,
+    SystemNotice,
+    Template,
+    TemplateSection,
+    TemplatesSynced,
+    TemplatesSyncedEvent,
     conversation_key,
 )
+
+PHONE_NUMBER_ID = "110928374650192"
+WA_ID = "212612345678"
+DEFAULT_TEXT = "Salam, wach kayn had l'produit?"
+
+# One representative message per WhatsApp type, and the summary the inbox gives it.
+SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
+    "text": ({"text": "Salam, bghit n3ref taman"}, "Salam, bghit n3ref taman"),
+    "image": (
+        {
+            "media": Media(id="m-img", mime_type="image/jpeg", caption="had l-lon?"),
+            "text": "had l-lon?",
+        },
+        "Photo: had l-lon?",
+    ),
+    "video": ({"media": Media(id="m-vid", mime_type="video/mp4")}, "Video"),
+    "audio": ({"media": Media(id="m-aud", mime_type="audio/ogg", voice=True)}, "Voice message"),
+    "document": (
+        {"media": Media(id="m-doc", mime_type="application/pdf", filename="facture.pdf")},
+        "Document: facture.pdf",
+    ),
+    "sticker": ({"media": Media(id="m-stk", mime_type="image/webp", animated=True)}, "Sticker"),
+    "location": (
+        {"location": Location(latitude=33.58, longitude=-7.63, name="Maarif"), "text": "Maarif"},
+        "Location: Maarif",
+    ),
+    "contacts": (
+        {
+            "contacts": [
+                SharedContact(
+                    formatted_name="Hassan", phones=[SharedPhone(phone="+212 661-000111")]
+                )
+            ]
+        },
+        "Contact: Hassan",
+    ),
+    "interactive": (
+        {"reply": Reply(kind="button_reply", id="confirm", title="Confirmer")},
+        "Reply: Confirmer",
+    ),
+    "button": ({"reply": Reply(kind="template_button", id="yes", title="Oui")}, "Reply: Oui"),
+    "order": (
+        {
+            "order": CatalogOrder(
+                catalog_id="cat-1",
+                items=[
+                    OrderItem(
+                        product_retailer_id="sku-1",
+                        quantity=2,
+                        item_price=Decimal("149.50"),
+                        currency="MAD",
+                    ),
+                    OrderItem(
+                        product_retailer_id="sku-2",
+                        quantity=1,
+                        item_price=Decimal("99"),
+                        currency="MAD",
+                    ),
+                ],
+            )
+        },
+        "Order: 3 items, 398.00 MAD",
+    ),
+    "system": (
+        {"system": SystemNotice(body="Karim changed their number", type="user_changed_number")},
+        "Karim changed their number",
+    ),
+    "unsupported": (
+        {"original_type": "poll", "errors": [MetaError(code=131051, title="Unsupported type")]},
+        "Unsupported message (poll)",
+    ),
+    "unknown": (
+        {"original_type": "hologram", "raw": {"type": "hologram"}},
+        "Unsupported message (hologram)",
+    ),
+    "request_welcome": ({}, "Opened the chat"),
+}
 
 
 def random_ref(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def key_of(workspace_id: str, wa_id: str = WA_ID, phone_number_id: str = PHONE_NUMBER_ID) -> str:
+    return conversation_key(workspace_id, phone_number_id, wa_id)
+
+
 def a_message_received(
     *,
     workspace_id: str,
-    wa_id: str = "212612345678",
-    text: str | None = "Salam, wach kayn had l'produit?",
+    wa_id: str | None = WA_ID,
+    user_id: str | None = None,
+    text: str | None = None,
+    kind: str = "text",
     sent_at: datetime | None = None,
     wamid: str | None = None,
-    profile_name: str = "Karim",
+    profile_name: str | None = "Karim",
+    phone_number_id: str = PHONE_NUMBER_ID,
+    **parts: Any,
 ) -> MessageReceivedEvent:
     wamid = wamid or random_ref("wamid.HBgM")
-    key = conversation_key(workspace_id, "110928374650192", wa_id)
-    sent_at = sent_at or datetime.now(UTC).replace(microsecond=0)
+    contact = ContactIdentity(wa_id=wa_id, user_id=user_id, profile_name=profile_name)
+    key = conversation_key(workspace_id, phone_number_id, contact.contact_id())
+    sent_at = sent_at or now()
     data = MessageReceived(
         conversation_key=key,
         wamid=wamid,
-        channel=Channel(phone_number_id="110928374650192"),
-        contact=ContactIdentity(wa_id=wa_id, profile_name=profile_name),
-        message_type="text" if text else "image",
+        channel=Channel(phone_number_id=phone_number_id, display_phone_number="212522000111"),
+        contact=contact,
+        message_type=kind,
         sent_at=sent_at,
-        text=text,
+        text=text if text is not None or kind != "text" else DEFAULT_TEXT,
+        **parts,
+    )
+    reaction = data.reaction
+    stamp = int(sent_at.timestamp())
+    event_id = (
+        deterministic_id(wamid, "reaction", reaction.emoji or "removed", stamp)
+        if reaction
+        else deterministic_id(wamid, "received")
     )
     return MessageReceivedEvent.create(
         source="hanout/ingest",
         workspaceid=workspace_id,
         subject=key,
         data=data,
-        id=deterministic_id(wamid, "received"),
+        id=event_id,
         time=sent_at,
+    )
+
+
+def a_sample(workspace_id: str, kind: str, **kw: Any) -> MessageReceivedEvent:
+    parts, _ = SAMPLES[kind]
+    return a_message_received(workspace_id=workspace_id, kind=kind, **{**parts, **kw})
+
+
+def a_reaction(
+    workspace_id: str, target_wamid: str, emoji: str | None, *, sent_at: datetime | None = None
+) -> MessageReceivedEvent:
+    """Meta reuses the reaction's wamid when the customer changes or removes it."""
+    reaction = Reaction(message_id=target_wamid, emoji=emoji, removed=emoji is None)
+    return a_message_received(
+        workspace_id=workspace_id,
+        kind="reaction",
+        wamid=f"wamid.reaction-{target_wamid}",
+        reaction=reaction,
+        sent_at=sent_at,
+    )
+
+
+def a_referral() -> dict[str, Any]:
+    return {
+        "referral": Referral(source_type="ad", source_id="ad-77", headline="Promo -30%"),
+        "context": MessageContext(forwarded=True),
+    }
+
+
+def accepted(workspace_id: str, key: str, idempotency_key: str, wamid: str) -> MessageAcceptedEvent:
+    data = MessageAccepted(
+        conversation_key=key,
+        idempotency_key=idempotency_key,
+        wamid=wamid,
+        channel=Channel(phone_number_id=PHONE_NUMBER_ID),
+        contact=ContactIdentity(wa_id=WA_ID),
+        accepted_at=now(),
+    )
+    return MessageAcceptedEvent.create(
+        source="hanout/ingest",
+        workspaceid=workspace_id,
+        subject=key,
+        data=data,
+        id=deterministic_id(workspace_id, idempotency_key, "accepted"),
+    )
+
+
+def a_status(
+    workspace_id: str, key: str, wamid: str, status: str, at: datetime, **extra: Any
+) -> StatusChangedEvent:
+    data = StatusChanged(
+        conversation_key=key,
+        wamid=wamid,
+        channel=Channel(phone_number_id=PHONE_NUMBER_ID),
+        contact=ContactIdentity(wa_id=WA_ID),
+        status=status,
+        status_at=at,
+        **extra,
+    )
+    return StatusChangedEvent.create(
+        source="hanout/ingest",
+        workspaceid=workspace_id,
+        subject=key,
+        data=data,
+        id=deterministic_id(wamid, "status", status, int(at.timestamp())),
+        time=at,
+    )
+
+
+def failed(workspace_id: str, key: str, idempotency_key: str) -> MessageFailedEvent:
+    data = MessageFailed(
+        conversation_key=key,
+        idempotency_key=idempotency_key,
+        channel=Channel(phone_number_id=PHONE_NUMBER_ID),
+        reason="meta_error",
+        error=MetaError(code=131026, title="Message undeliverable"),
+        retryable=True,
+        attempts=1,
+        failed_at=now(),
+    )
+    return MessageFailedEvent.create(
+        source="hanout/ingest",
+        workspaceid=workspace_id,
+        subject=key,
+        data=data,
+        id=deterministic_id(workspace_id, idempotency_key, "failed"),
+    )
+
+
+def a_template(name: str = "order_confirmation", language: str = "fr", **kw: Any) -> Template:
+    sections = kw.pop("sections", None) or [
+        TemplateSection(type="HEADER", format="IMAGE"),
+        TemplateSection(type="BODY", text="Bonjour {{1}}, votre commande {{2}} est prête."),
+    ]
+    return Template(
+        id=random_ref("tpl"),
+        name=name,
+        language=language,
+        status=kw.pop("status", "APPROVED"),
+        category="UTILITY",
+        sections=sections,
+        **kw,
+    )
+
+
+def templates_synced(workspace_id: str, *templates: Template) -> TemplatesSyncedEvent:
+    data = TemplatesSynced(
+        channel=Channel(phone_number_id=PHONE_NUMBER_ID),
+        templates=list(templates),
+        synced_at=now(),
+        reason="on_demand",
+    )
+    return TemplatesSyncedEvent.create(
+        source="hanout/ingest", workspaceid=workspace_id, subject=PHONE_NUMBER_ID, data=data
+    )
+
+
+def contact_matched(workspace_id: str, key: str, **fields: Any) -> ContactMatchedEvent:
+    data = ContactMatched(conversation_key=key, **fields)
+    return ContactMatchedEvent.create(
+        source="hanout/customers", workspaceid=workspace_id, subject=key, data=data
     )

@@ -1,0 +1,300 @@
+"""The inbox benchmark's workloads: signed webhooks at a fixed rate watched through the list,
+seeded conversations and the list queries, and the floors they are compared with."""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError
+from pymongo import AsyncMongoClient
+
+from devtools.services import ServiceProcess, infra_env
+from hanout_shared.contracts import topics
+from hanout_shared.platform.auth import mint_dev_token
+from hanout_shared.platform.kafka import ensure_topics
+from hanout_shared.platform.settings import DEV_JWT_SECRET
+from inbox.model import conversation_id
+from inbox.search import phone_keys
+from inbox.store.queries import LIST_FIELDS
+
+SECRET, APP, PNID = "bench-app-secret", "bench-app", "110928374650192"
+GROUPS = {
+    "": topics.WHATSAPP_INBOUND,
+    "-status": topics.WHATSAPP_STATUS,
+    "-templates": topics.WHATSAPP_TEMPLATES,
+    "-customers": topics.CUSTOMERS_EVENTS,
+}
+QUERIES = {
+    "all": {},
+    "unread": {"filter": "unread"},
+    "no_reply": {"filter": "no_reply"},
+    "number": {"phone_number_id": PNID},
+    "name": {"q": "client 4242"},
+    "digits": {"q": "0600004242"},
+}
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values) or [float("nan")]
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return {"p50_ms": statistics.median(ordered) * 1e3, "p99_ms": p99 * 1e3, "n": len(values)}
+
+
+def webhook(tag: str, i: int) -> tuple[bytes, str]:
+    """A Meta-shaped text message from a new contact; its text marks it in the list."""
+    wa_id, text = f"2127{abs(hash(tag)) % 10**4:04d}{i:05d}", f"bench {tag} {i}"
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "212522000111", "phone_number_id": PNID},
+        "contacts": [{"profile": {"name": f"Client {i}"}, "wa_id": wa_id}],
+        "messages": [
+            {
+                "from": wa_id,
+                "id": f"wamid.bench{uuid.uuid4().hex}",
+                "timestamp": str(int(time.time())),
+                "type": "text",
+                "text": {"body": text},
+            }
+        ],
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "104857361029384", "changes": [{"value": value, "field": "messages"}]}],
+    }
+    return json.dumps(body, separators=(",", ":")).encode(), text
+
+
+def signed(body: bytes) -> dict[str, str]:
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"content-type": "application/json", "x-hub-signature-256": f"sha256={digest}"}
+
+
+async def skip_history(bootstrap: str, group: str, wait_s: float = 120.0) -> None:
+    """Start the inbox's groups at the end of their topics: the shared broker holds other runs'
+    messages, which the inbox would otherwise read from the earliest first. Kafka refuses the
+    commit while another inbox process consumes with the same group: wait for it to leave."""
+    await ensure_topics(bootstrap, partitions=1, replication=1, topics=list(GROUPS.values()))
+    deadline = time.monotonic() + wait_s
+    for suffix, topic in GROUPS.items():
+        while not await _commit_end(bootstrap, group + suffix, topic):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"another process keeps consuming as group {group + suffix!r}")
+            await asyncio.sleep(1.0)
+
+
+async def _commit_end(bootstrap: str, group: str, topic: str) -> bool:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
+        consumer.assign(parts)
+        await consumer.commit(await consumer.end_offsets(parts))
+    except CommitFailedError:
+        return False
+    finally:
+        await consumer.stop()
+    return True
+
+
+def start(
+    kafka: str, mongo: str, logs: Path, database: str
+) -> tuple[ServiceProcess, ServiceProcess]:
+    apps = json.dumps({APP: {"app_secrets": [SECRET], "verify_token": "bench"}})
+    ingest = ServiceProcess(
+        "ingest",
+        infra_env(
+            kafka,
+            mongo,
+            HANOUT_ENV="test",
+            LOG_LEVEL="WARNING",
+            INGEST_META_APPS=apps,
+            INGEST_MONGODB_DATABASE=f"bench_ingest_{uuid.uuid4().hex[:8]}",
+        ),
+        logs,
+    )
+    inbox = ServiceProcess(
+        "inbox",
+        infra_env(
+            kafka,
+            mongo,
+            HANOUT_ENV="test",
+            LOG_LEVEL="WARNING",
+            INBOX_MONGODB_DATABASE=database,
+            INBOX_CONSUMER_GROUP=database,
+        ),
+        logs,
+    )
+    for service in (ingest, inbox):
+        service.start()
+    for service in (ingest, inbox):
+        service.wait_ready(timeout=120)
+    return ingest, inbox
+
+
+def headers(workspace: str, role: str = "agent") -> dict[str, str]:
+    token = mint_dev_token(DEV_JWT_SECRET, agent_id="bench", workspace_id=workspace, roles=[role])
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def open_loop(
+    ingest: str, inbox: str, workspace: str, rate: float, seconds: float
+) -> dict[str, Any]:
+    """Webhooks on schedule whatever the answers; a poller notes when each row is listed."""
+    tag, count = uuid.uuid4().hex[:6], int(rate * seconds)
+    bodies = [webhook(tag, i) for i in range(count)]
+    due: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    acks: list[float] = []
+    polls: list[float] = []
+    loop = asyncio.get_running_loop()
+    async with (
+        httpx.AsyncClient(base_url=ingest, timeout=30) as hooks,
+        httpx.AsyncClient(base_url=inbox, headers=headers(workspace), timeout=30) as api,
+    ):
+
+        async def send(body: bytes, text: str, at: float) -> None:
+            due[text] = at
+            await hooks.post("/webhooks/whatsapp", content=body, headers=signed(body))
+            acks.append(loop.time() - at)
+
+        async def poll() -> None:
+            deadline = loop.time() + seconds + 60
+            while len(seen) < count and loop.time() < deadline:
+                started = loop.time()
+                page = (await api.get("/conversations", params={"limit": 200})).json()
+                polls.append(loop.time() - started)
+                for row in page["items"]:
+                    text = row["last_message"]["preview"]
+                    if text in due and text not in seen:
+                        seen[text] = loop.time()
+
+        poller, tasks, begin = asyncio.create_task(poll()), [], loop.time()
+        for i, (body, text) in enumerate(bodies):
+            if (wait := begin + i / rate - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            tasks.append(asyncio.create_task(send(body, text, begin + i / rate)))
+        await asyncio.gather(*tasks)
+        await poller
+    latencies = [seen[t] - due[t] for t in seen]
+    return {
+        "rate": rate,
+        "listed_ratio": len(seen) / count,
+        "e2e": percentiles(latencies),
+        "webhook_ack": percentiles(acks),
+        "list_poll": percentiles(polls),
+    }
+
+
+async def timed(op: Callable[[], Awaitable[Any]], n: int) -> dict[str, float]:
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await op()
+        samples.append(time.perf_counter() - started)
+    return percentiles(samples)
+
+
+async def kafka_hop(bootstrap: str, n: int) -> dict[str, float]:
+    """A raw aiokafka produce (acks=all) then consume of one record: the floor of each hop."""
+    topic = f"bench.inbox.{uuid.uuid4().hex[:6]}"
+    await ensure_topics(bootstrap, partitions=1, replication=1, topics=[topic])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await producer.start()
+    await consumer.start()
+    try:
+
+        async def hop() -> None:
+            await producer.send_and_wait(topic, b"x")
+            await consumer.getone()
+
+        return await timed(hop, n)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def conversation_doc(workspace: str, i: int, at: datetime) -> dict[str, Any]:
+    """What the inbox stores for a contact after one message (see inbox.store.queries)."""
+    wa_id = f"2126{i:08d}"
+    key = f"{workspace}:{PNID if i % 2 else '220011223344556'}:{wa_id}"
+    when = at - timedelta(seconds=i)
+    last = {
+        "message_id": f"m{i}",
+        "direction": "inbound",
+        "type": "text",
+        "preview": f"salam {i}",
+        "at": when,
+    }
+    return {
+        "_id": conversation_id(key),
+        "workspace_id": workspace,
+        "conversation_key": key,
+        "phone_number_id": key.split(":")[1],
+        "contact": {"wa_id": wa_id, "profile_name": f"Client {i}"},
+        "phone_e164": f"+{wa_id}",
+        "last_message": last,
+        "last_activity_at": when,
+        "last_inbound_at": when,
+        "unread_count": i % 3,
+        "awaiting_reply": i % 4 != 0,
+        "search_names": [f"client {i}"],
+        "search_digits": phone_keys(f"+{wa_id}"),
+        "applied": [],
+    }
+
+
+async def seed(mongo: AsyncMongoClient[Any], database: str, workspace: str, count: int) -> float:
+    collection, at, started = (
+        mongo[database]["conversations"],
+        datetime.now(UTC),
+        time.perf_counter(),
+    )
+    for start_at in range(0, count, 1000):
+        batch = [
+            conversation_doc(workspace, i, at) for i in range(start_at, min(count, start_at + 1000))
+        ]
+        await collection.insert_many(batch, ordered=False)
+    return count / (time.perf_counter() - started)
+
+
+def _get(api: httpx.AsyncClient, path: str, params: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+    return lambda: api.get(path, params=params)
+
+
+async def lists(
+    inbox: str, mongo: AsyncMongoClient[Any], database: str, workspace: str, n: int
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=inbox, headers=headers(workspace), timeout=30) as api:
+        first = (await api.get("/conversations", params={"limit": 50})).json()
+        result = {
+            name: await timed(_get(api, "/conversations", params | {"limit": 50}), n)
+            for name, params in QUERIES.items()
+        }
+        next_page = {"cursor": first["next_cursor"], "limit": 50}
+        result["page_2"] = await timed(_get(api, "/conversations", next_page), n)
+        result["counts"] = await timed(lambda: api.get("/conversations/counts"), max(3, n // 10))
+        result["bare_http"] = await timed(lambda: api.get("/healthz"), n)
+    collection = mongo[database]["conversations"]
+    query = {"workspace_id": workspace, "last_activity_at": {"$exists": True}}
+    newest = [("last_activity_at", -1), ("_id", -1)]
+    result["raw_store_find"] = await timed(
+        lambda: collection.find(query, LIST_FIELDS).sort(newest).limit(51).to_list(),
+        n,
+    )
+    scratch = mongo[database]["bench_scratch"]
+    result["raw_store_upsert"] = await timed(
+        lambda: scratch.update_one({"_id": uuid.uuid4().hex}, {"$inc": {"n": 1}}, upsert=True), n
+    )
+    return result

@@ -1,0 +1,104 @@
+"""Finding conversations: the search box (names, numbers in any format) and list cursors."""
+
+import base64
+import json
+import re
+import unicodedata
+from datetime import datetime
+
+import phonenumbers
+from pydantic import ValidationError
+
+from inbox.model import Filter, Frozen
+
+E164 = phonenumbers.PhoneNumberFormat.E164
+
+
+class Cursor(Frozen):
+    at: datetime
+    id: str
+
+
+class Search(Frozen):
+    """What a search box query looks for: a name fragment, or digits of a number."""
+
+    text: str | None = None
+    digits: str | None = None
+
+
+class ListQuery(Frozen):
+    filter: Filter = "all"
+    phone_number_id: str | None = None
+    search: Search | None = None
+    agent_id: str = ""
+    after: Cursor | None = None
+    limit: int = 50
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so 'Fâtima' is found by 'fati'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def phone_e164(wa_id: str | None) -> str | None:
+    if not wa_id:
+        return None
+    try:
+        number = phonenumbers.parse(f"+{wa_id}")
+    except phonenumbers.NumberParseException:
+        return f"+{wa_id}"
+    return phonenumbers.format_number(number, E164)
+
+
+def phone_keys(e164: str | None) -> list[str]:
+    """The digit strings a search can hit: international (2126…) and national (06…)."""
+    if not e164:
+        return []
+    keys = [e164.lstrip("+")]
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return keys
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    digits = re.sub(r"\D", "", national)
+    return keys + [digits] if digits and digits not in keys else keys
+
+
+def search_names(*names: str | None) -> list[str]:
+    return sorted({fold(name) for name in names if name and fold(name)})
+
+
+def search(query: str | None) -> Search | None:
+    """Letters search names; a number in any format (06…, +212 6…, 00212…, fragments) digits."""
+    text = (query or "").strip()
+    if not text:
+        return None
+    if any(c.isalpha() for c in text):
+        return Search(text=fold(text))
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return None
+    try:
+        number = phonenumbers.parse(text, "MA")
+        if phonenumbers.is_valid_number(number):
+            return Search(digits=phonenumbers.format_number(number, E164).lstrip("+"))
+    except phonenumbers.NumberParseException:
+        pass
+    return Search(digits=digits[2:] if digits.startswith("00") else digits)
+
+
+def encode_cursor(at: datetime | None, item_id: str) -> str | None:
+    if at is None:
+        return None
+    raw = json.dumps({"at": at.isoformat(), "id": item_id})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor | None:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        cursor = Cursor.model_validate_json(raw)
+    except (ValueError, ValidationError):
+        return None
+    return cursor if cursor.at.tzinfo is not None else None

@@ -1,0 +1,41 @@
+"""The inbox's MongoDB collections (the only package that imports pymongo)."""
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from inbox.store.attached import ParkedStatusStore, ReactionStore
+from inbox.store.channels import ChannelStore, TemplateStore
+from inbox.store.conversations import ConversationStore
+from inbox.store.messages import MessageStore
+
+Document = dict[str, Any]
+
+
+def connect(url: str) -> AsyncMongoClient[Document]:
+    return AsyncMongoClient(url, tz_aware=True, connect=False)
+
+
+class Store:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.conversations = ConversationStore(db["conversations"])
+        self.messages = MessageStore(db["messages"])
+        self.reactions = ReactionStore(db["reactions"])
+        self.parked = ParkedStatusStore(db["parked_statuses"])
+        self.channels = ChannelStore(db["channels"])
+        self.templates = TemplateStore(db["templates"])
+
+    async def ensure_indexes(self) -> None:
+        for collection in (
+            self.conversations,
+            self.messages,
+            self.reactions,
+            self.parked,
+            self.channels,
+            self.templates,
+        ):
+            await collection.ensure_indexes()
+
+
+__all__ = ["Store", "connect"]

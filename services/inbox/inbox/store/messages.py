@@ -1,0 +1,200 @@
+"""The `messages` collection: a conversation's timeline, and each send's delivery status."""
+
+import logging
+from datetime import datetime
+
+from pymongo import DESCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from inbox.messages import FAILED, RANK, Failure, Message, Send, Tick, status_name
+from inbox.model import OutboxItem, to_ms
+from inbox.search import Cursor
+from inbox.store.documents import Document, Outbox, bson, outbox_entries
+
+logger = logging.getLogger("hanout.inbox.store")
+NEWEST = [("at", DESCENDING), ("_id", DESCENDING)]
+_HIDDEN = {"outbox": 0, "fingerprint": 0, "previous_attempts": 0}
+
+
+class MessageStore:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._col = collection
+        self.outbox = Outbox(collection)
+
+    async def ensure_indexes(self) -> None:
+        await self._col.create_index([("workspace_id", 1), ("conversation_id", 1), *NEWEST])
+        await self._col.create_index(
+            [("workspace_id", 1), ("wamid", 1)],
+            unique=True,
+            partialFilterExpression={"wamid": {"$type": "string"}},
+        )
+        await self._col.create_index(
+            [("workspace_id", 1), ("send_key", 1)],
+            partialFilterExpression={"send_key": {"$type": "string"}},
+        )
+        await self.outbox.ensure_indexes()
+
+    async def add_inbound(self, workspace_id: str, message: Message) -> bool:
+        """Store a customer's message once (its id derives from the wamid); False if seen."""
+        try:
+            await self._col.insert_one(_document(workspace_id, message))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def add_send(self, workspace_id: str, send: Send, outbox: list[OutboxItem]) -> bool:
+        """Store an agent's send with its command in one write; False if the key was used."""
+        doc = _document(workspace_id, send.message) | {
+            "send_key": send.send_key,
+            "fingerprint": send.fingerprint,
+            "outbox": outbox_entries(outbox),
+        }
+        try:
+            await self._col.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, workspace_id: str, message_id: str) -> Message | None:
+        doc = await self._col.find_one({"_id": message_id, "workspace_id": workspace_id}, _HIDDEN)
+        return _message(doc) if doc else None
+
+    async def get_send(self, workspace_id: str, message_id: str) -> Send | None:
+        query = {"_id": message_id, "workspace_id": workspace_id, "send_key": {"$exists": True}}
+        doc = await self._col.find_one(query, {"outbox": 0})
+        if doc is None:
+            return None
+        message = _message(doc)
+        return Send(message=message, send_key=doc["send_key"], fingerprint=doc["fingerprint"])
+
+    async def by_wamid(self, workspace_id: str, wamid: str) -> Message | None:
+        doc = await self._col.find_one({"workspace_id": workspace_id, "wamid": wamid}, _HIDDEN)
+        return _message(doc) if doc else None
+
+    async def timeline(
+        self, workspace_id: str, conversation_id: str, before: Cursor | None, limit: int
+    ) -> list[Message]:
+        """Newest first, from just before the cursor."""
+        where: Document = {"workspace_id": workspace_id, "conversation_id": conversation_id}
+        if before is not None:
+            where["$or"] = [
+                {"at": {"$lt": before.at}},
+                {"at": before.at, "_id": {"$lt": before.id}},
+            ]
+        cursor = self._col.find(where, _HIDDEN).sort(NEWEST).limit(limit)
+        return [_message(doc) async for doc in cursor]
+
+    async def link_accepted(
+        self, workspace_id: str, send_key: str, wamid: str, at: datetime
+    ) -> Message | None:
+        """Meta took the send of this attempt: its wamid is how statuses will name it."""
+        try:
+            doc = await self._col.find_one_and_update(
+                {"workspace_id": workspace_id, "send_key": send_key},
+                {
+                    "$set": {"wamid": wamid},
+                    "$max": {"status_rank": RANK["accepted"]},
+                    "$min": {"status_times.accepted": at},
+                },
+                projection=_HIDDEN,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            logger.warning("a wamid is already linked to another message", extra={"wamid": wamid})
+            return None
+        return _message(doc) if doc else None
+
+    async def apply_tick(self, workspace_id: str, wamid: str, tick: Tick) -> Message | None:
+        """Record a status's time; the status itself only ever moves forward."""
+        update: Document = {"$min": {f"status_times.{tick.status}": tick.at}}
+        if tick.status in RANK:
+            update["$max"] = {"status_rank": RANK[tick.status]}
+        if tick.error is not None:
+            update["$set"] = {"error": tick.error.model_dump(), "failure_reason": "meta_error"}
+        doc = await self._col.find_one_and_update(
+            {"workspace_id": workspace_id, "wamid": wamid, "direction": "outbound"},
+            update,
+            projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _message(doc) if doc else None
+
+    async def mark_failed(
+        self, workspace_id: str, send_key: str, failure: Failure
+    ) -> Message | None:
+        doc = await self._col.find_one_and_update(
+            {"workspace_id": workspace_id, "send_key": send_key},
+            {
+                "$max": {"status_rank": FAILED},
+                "$min": {"status_times.failed": failure.at},
+                "$set": {
+                    "error": failure.error.model_dump(),
+                    "failure_reason": failure.reason,
+                    "retryable": failure.retryable,
+                },
+            },
+            projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _message(doc) if doc else None
+
+    async def start_retry(
+        self, workspace_id: str, failed: Send, send_key: str, at: datetime, outbox: list[OutboxItem]
+    ) -> Message | None:
+        """A failed send becomes pending again under a new key; None if it is not failed now."""
+        message = failed.message
+        doc = await self._col.find_one_and_update(
+            {
+                "_id": message.id,
+                "workspace_id": workspace_id,
+                "status_rank": FAILED,
+                "attempt": message.attempt,
+            },
+            {
+                "$set": {
+                    "status_rank": RANK["pending"],
+                    "status_times": {"pending": to_ms(at)},
+                    "attempt": message.attempt + 1,
+                    "send_key": send_key,
+                    "wamid": None,
+                    "error": None,
+                    "failure_reason": None,
+                    "retryable": None,
+                },
+                "$push": {
+                    "outbox": {"$each": outbox_entries(outbox)},
+                    "previous_attempts": bson(
+                        {"send_key": failed.send_key, **message.model_dump(include=_ATTEMPT)}
+                    ),
+                },
+            },
+            projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _message(doc) if doc else None
+
+    async def revoke(self, workspace_id: str, wamid: str) -> Message | None:
+        doc = await self._col.find_one_and_update(
+            {"workspace_id": workspace_id, "wamid": wamid},
+            {"$set": {"revoked": True}},
+            projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _message(doc) if doc else None
+
+
+_ATTEMPT = {"attempt", "wamid", "status_times", "error", "failure_reason"}
+
+
+def _document(workspace_id: str, message: Message) -> Document:
+    fields: Document = bson(message.model_dump(exclude={"id", "status", "reactions"}))
+    rank = RANK[message.status] if message.status in RANK else None
+    return fields | {"_id": message.id, "workspace_id": workspace_id, "status_rank": rank}
+
+
+def _message(doc: Document) -> Message:
+    fields = {key: value for key, value in doc.items() if key in Message.model_fields}
+    rank = doc.get("status_rank")
+    status = status_name(rank) if isinstance(rank, int) else None
+    return Message.model_validate(fields | {"id": doc["_id"], "status": status})

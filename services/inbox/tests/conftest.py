@@ -1,0 +1,105 @@
+"""An inbox app on FastStream's in-memory broker and a fake store, and what it published."""
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from hanout_shared.contracts import topics
+from hanout_shared.platform.auth import mint_dev_token
+from hanout_shared.platform.settings import DEV_JWT_SECRET
+from inbox.app import create_app
+from inbox.handlers import OutboxRelay, inbox_events, outbound_commands
+from inbox.settings import InboxSettings
+
+from .builders import a_message_received, now, random_ref
+from .fakes import FakeStore
+
+
+def token_for(workspace_id: str, agent_id: str = "agent-1", role: str = "agent") -> dict[str, str]:
+    token = mint_dev_token(
+        DEV_JWT_SECRET,
+        agent_id=agent_id,
+        workspace_id=workspace_id,
+        name=f"Agent {agent_id}",
+        roles=[role],
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _bodies(publisher: Any, kind: str | None) -> list[dict[str, Any]]:
+    bodies = [json.loads(call.args[0]) for call in publisher.mock.call_args_list]
+    return [body for body in bodies if kind is None or body["type"] == kind]
+
+
+@dataclass
+class Service:
+    http: httpx.AsyncClient
+    broker: KafkaBroker
+    store: FakeStore
+    relay: OutboxRelay
+    workspace: str = field(default_factory=lambda: random_ref("ws"))
+
+    def headers(self, agent_id: str = "agent-1", role: str = "agent") -> dict[str, str]:
+        return token_for(self.workspace, agent_id, role)
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return _bodies(inbox_events, kind)
+
+    def commands(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return _bodies(outbound_commands, kind)
+
+    async def deliver(self, topic: str, *events: Any) -> None:
+        for event in events:
+            await self.broker.publish(event.model_dump(mode="json"), topic)
+
+    async def receive(self, *events: Any) -> None:
+        await self.deliver(topics.WHATSAPP_INBOUND, *events)
+
+    async def statuses(self, *events: Any) -> None:
+        await self.deliver(topics.WHATSAPP_STATUS, *events)
+
+    async def get(self, path: str, **params: Any) -> Any:
+        response = await self.http.get(path, params=params, headers=self.headers())
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def conversations(self, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = (await self.get("/conversations", **params))["items"]
+        return items
+
+    async def send(
+        self, conversation_id: str, content: dict[str, Any], key: str | None = None, **extra: Any
+    ) -> httpx.Response:
+        headers = self.headers() | {"Idempotency-Key": key or random_ref("click")}
+        body = {"content": content, **extra}
+        return await self.http.post(
+            f"/conversations/{conversation_id}/messages", json=body, headers=headers
+        )
+
+
+TEXT = {"kind": "text", "body": "Ah, kayn. 199 DH m3a livraison."}
+
+
+async def a_conversation(service: Service, hours_ago: float = 0) -> str:
+    """A conversation opened by the customer `hours_ago`; its id."""
+    sent_at = now() - timedelta(hours=hours_ago)
+    await service.receive(a_message_received(workspace_id=service.workspace, sent_at=sent_at))
+    [row] = await service.conversations()
+    conversation: str = row["id"]
+    return conversation
+
+
+@pytest.fixture
+async def service() -> AsyncIterator[Service]:
+    store, broker = FakeStore(), KafkaBroker()
+    app = create_app(InboxSettings(), broker=broker, store=store)  # type: ignore[arg-type]
+    async with TestKafkaBroker(broker):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://inbox") as http:
+            yield Service(http, broker, store, app.state.relay)

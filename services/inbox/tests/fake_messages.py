@@ -1,0 +1,225 @@
+"""Dict-backed stand-ins for the messages, reactions, parked statuses and outboxes."""
+
+from datetime import datetime
+from typing import Any
+
+from inbox.messages import (
+    FAILED,
+    RANK,
+    Failure,
+    Message,
+    ReactionView,
+    Send,
+    Tick,
+    status_name,
+)
+from inbox.model import OutboxItem, to_ms
+from inbox.search import Cursor
+
+Doc = dict[str, Any]
+
+
+class FakeOutbox:
+    def __init__(self, docs: dict[str, Doc]) -> None:
+        self.docs = docs
+
+    async def pending(self, doc_id: str) -> list[OutboxItem]:
+        items = self.docs.get(doc_id, {}).get("outbox", [])
+        return [OutboxItem.model_validate(item) for item in items]
+
+    async def clear(self, doc_id: str, event_ids: list[str]) -> None:
+        doc = self.docs[doc_id]
+        doc["outbox"] = [i for i in doc.get("outbox", []) if i["event_id"] not in event_ids]
+
+    async def holders(self, limit: int) -> list[str]:
+        return [doc_id for doc_id, doc in self.docs.items() if doc.get("outbox")][:limit]
+
+
+class FakeMessages:
+    def __init__(self) -> None:
+        self.docs: dict[str, Doc] = {}
+        self.outbox = FakeOutbox(self.docs)
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    def _store(self, workspace_id: str, message: Message, **extra: Any) -> bool:
+        if message.id in self.docs:
+            return False
+        rank = RANK.get(message.status or "")
+        fields = message.model_dump(exclude={"status", "reactions"})
+        self.docs[message.id] = fields | {"workspace_id": workspace_id, "status_rank": rank} | extra
+        return True
+
+    async def add_inbound(self, workspace_id: str, message: Message) -> bool:
+        return self._store(workspace_id, message)
+
+    async def add_send(self, workspace_id: str, send: Send, outbox: list[OutboxItem]) -> bool:
+        entries = [item.model_dump(mode="json") for item in outbox]
+        return self._store(
+            workspace_id,
+            send.message,
+            send_key=send.send_key,
+            fingerprint=send.fingerprint,
+            outbox=entries,
+        )
+
+    def _find(self, workspace_id: str, **fields: Any) -> Doc | None:
+        return next(
+            (
+                d
+                for d in self.docs.values()
+                if d["workspace_id"] == workspace_id
+                and all(d.get(k) == v for k, v in fields.items())
+            ),
+            None,
+        )
+
+    async def get(self, workspace_id: str, message_id: str) -> Message | None:
+        doc = self._find(workspace_id, id=message_id)
+        return _message(doc) if doc else None
+
+    async def get_send(self, workspace_id: str, message_id: str) -> Send | None:
+        doc = self._find(workspace_id, id=message_id)
+        if doc is None or "send_key" not in doc:
+            return None
+        return Send(message=_message(doc), send_key=doc["send_key"], fingerprint=doc["fingerprint"])
+
+    async def by_wamid(self, workspace_id: str, wamid: str) -> Message | None:
+        doc = self._find(workspace_id, wamid=wamid)
+        return _message(doc) if doc else None
+
+    async def timeline(
+        self, workspace_id: str, conversation_id: str, before: Cursor | None, limit: int
+    ) -> list[Message]:
+        found = [
+            d
+            for d in self.docs.values()
+            if d["workspace_id"] == workspace_id and d["conversation_id"] == conversation_id
+        ]
+        found.sort(key=lambda d: (d["at"], d["id"]), reverse=True)
+        if before is not None:
+            found = [d for d in found if (d["at"], d["id"]) < (before.at, before.id)]
+        return [_message(d) for d in found[:limit]]
+
+    async def link_accepted(
+        self, workspace_id: str, send_key: str, wamid: str, at: datetime
+    ) -> Message | None:
+        doc = self._find(workspace_id, send_key=send_key)
+        other = self._find(workspace_id, wamid=wamid)
+        if doc is None or (other is not None and other is not doc):
+            return None
+        doc["wamid"] = wamid
+        return _ticked(doc, Tick(status="accepted", at=at))
+
+    async def apply_tick(self, workspace_id: str, wamid: str, tick: Tick) -> Message | None:
+        doc = self._find(workspace_id, wamid=wamid, direction="outbound")
+        if doc is None:
+            return None
+        if tick.error is not None:
+            doc |= {"error": tick.error.model_dump(), "failure_reason": "meta_error"}
+        return _ticked(doc, tick)
+
+    async def mark_failed(
+        self, workspace_id: str, send_key: str, failure: Failure
+    ) -> Message | None:
+        doc = self._find(workspace_id, send_key=send_key)
+        if doc is None:
+            return None
+        doc |= {
+            "error": failure.error.model_dump(),
+            "failure_reason": failure.reason,
+            "retryable": failure.retryable,
+        }
+        return _ticked(doc, Tick(status="failed", at=failure.at))
+
+    async def start_retry(
+        self, workspace_id: str, failed: Send, send_key: str, at: datetime, outbox: list[OutboxItem]
+    ) -> Message | None:
+        attempt = failed.message.attempt
+        doc = self._find(workspace_id, id=failed.message.id, status_rank=FAILED, attempt=attempt)
+        if doc is None:
+            return None
+        doc |= {
+            "status_rank": 0,
+            "status_times": {"pending": to_ms(at)},
+            "attempt": attempt + 1,
+            "send_key": send_key,
+            "wamid": None,
+            "error": None,
+            "failure_reason": None,
+            "retryable": None,
+        }
+        doc["outbox"] = doc.get("outbox", []) + [i.model_dump(mode="json") for i in outbox]
+        return _message(doc)
+
+    async def revoke(self, workspace_id: str, wamid: str) -> Message | None:
+        doc = self._find(workspace_id, wamid=wamid)
+        if doc is None:
+            return None
+        doc["revoked"] = True
+        return _message(doc)
+
+
+def _ticked(doc: Doc, tick: Tick) -> Message:
+    times = doc.setdefault("status_times", {})
+    times[tick.status] = min(times.get(tick.status, tick.at), tick.at)
+    if tick.status in RANK:
+        doc["status_rank"] = max(doc.get("status_rank") or 0, RANK[tick.status])
+    return _message(doc)
+
+
+def _message(doc: Doc) -> Message:
+    rank = doc.get("status_rank")
+    fields = {k: v for k, v in doc.items() if k in Message.model_fields}
+    return Message.model_validate(
+        fields | {"status": status_name(rank) if rank is not None else None}
+    )
+
+
+class FakeReactions:
+    def __init__(self) -> None:
+        self.docs: dict[tuple[str, str, str], Doc] = {}
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    async def react(
+        self, workspace_id: str, target_wamid: str, reactor: str, emoji: str | None, at: datetime
+    ) -> bool:
+        kept = self.docs.get((workspace_id, target_wamid, reactor))
+        if kept is not None and kept["at"] > at:
+            return False
+        self.docs[(workspace_id, target_wamid, reactor)] = {"emoji": emoji, "at": at}
+        return True
+
+    async def for_wamids(
+        self, workspace_id: str, wamids: list[str]
+    ) -> dict[str, list[ReactionView]]:
+        found: dict[str, list[ReactionView]] = {}
+        for (ws, wamid, _), doc in sorted(self.docs.items(), key=lambda item: item[1]["at"]):
+            if ws == workspace_id and wamid in wamids and doc["emoji"] is not None:
+                found.setdefault(wamid, []).append(ReactionView(emoji=doc["emoji"], at=doc["at"]))
+        return found
+
+
+class FakeParked:
+    def __init__(self) -> None:
+        self.docs: dict[str, tuple[str, str, Tick]] = {}
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    async def park(self, workspace_id: str, event_id: str, wamid: str, tick: Tick) -> None:
+        self.docs.setdefault(event_id, (workspace_id, wamid, tick))
+
+    async def waiting(self, workspace_id: str, wamid: str) -> list[tuple[str, Tick]]:
+        return [
+            (event_id, tick)
+            for event_id, (ws, w, tick) in self.docs.items()
+            if ws == workspace_id and w == wamid
+        ]
+
+    async def release(self, event_ids: list[str]) -> None:
+        for event_id in event_ids:
+            self.docs.pop(event_id, None)
