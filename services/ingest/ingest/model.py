@@ -112,6 +112,8 @@ def _parameter(parameter: TemplateParameter) -> dict[str, Any]:
         body[kind] = {"fallback_value": parameter.fallback_value}
     elif kind == "payload":
         body["payload"] = parameter.payload
+    elif kind == "coupon_code":
+        body["coupon_code"] = parameter.text
     else:
         body["text"] = parameter.text
     return body

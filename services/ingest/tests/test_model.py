@@ -93,3 +93,35 @@ def test_the_token_is_only_sent_to_metas_media_hosts() -> None:
     assert not graph.allowed_media_host("http://lookaside.fbsbx.com/x")
     assert not graph.allowed_media_host("https://fbsbx.com.evil.example/x")
     assert not graph.allowed_media_host("https://evil.example/?u=lookaside.fbsbx.com")
+
+
+def test_a_copy_code_button_sends_its_code_as_a_coupon_code_parameter() -> None:
+    from hanout_shared.contracts.whatsapp import ContactIdentity
+    from hanout_shared.contracts.whatsapp.outbound import (
+        SendRequested,
+        TemplateComponent,
+        TemplateContent,
+        TemplateParameter,
+    )
+    from ingest.model import send_body
+
+    button = TemplateComponent(
+        type="button",
+        sub_type="copy_code",
+        index=0,
+        parameters=[TemplateParameter(type="coupon_code", text="RAMADAN20")],
+    )
+    command = SendRequested(
+        idempotency_key="k-1",
+        conversation_key="ws:pn:212612345678",
+        phone_number_id="pn",
+        recipient=ContactIdentity(wa_id="212612345678"),
+        content=TemplateContent(name="promo", language="fr", components=[button]),
+    )
+    [component] = send_body(command)["template"]["components"]
+    assert component == {
+        "type": "button",
+        "sub_type": "copy_code",
+        "index": "0",
+        "parameters": [{"type": "coupon_code", "coupon_code": "RAMADAN20"}],
+    }

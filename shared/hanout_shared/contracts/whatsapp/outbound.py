@@ -9,8 +9,10 @@ from hanout_shared.contracts.whatsapp.parts import ContactIdentity
 
 
 class TemplateParameter(Contract):
-    type: str = Field(description="text, currency, date_time, image, video, document, payload")
-    text: str | None = None
+    type: str = Field(
+        description="text, currency, date_time, image, video, document, payload, coupon_code"
+    )
+    text: str | None = Field(default=None, description="The text, or the code of a coupon_code")
     parameter_name: str | None = Field(default=None, description="For named templates")
     payload: str | None = None
     media_id: str | None = None
