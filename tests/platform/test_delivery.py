@@ -116,3 +116,46 @@ async def test_a_published_cloudevent_reaches_a_typed_handler_as_its_model(
         await publish_event(publisher, sent)
         got = await asyncio.wait_for(received.get(), 30)
     assert got == sent
+
+
+async def test_a_batch_subscriber_gets_every_published_cloudevent_decoded(
+    kafka_bootstrap_servers: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from hanout_shared.contracts.customers import ContactMatched, ContactMatchedEvent
+    from hanout_shared.platform.kafka import publish_event
+
+    topic, seen = await a_topic(kafka_bootstrap_servers), list[str]()
+    broker, done = a_broker(kafka_bootstrap_servers), asyncio.Event()
+    publisher = broker.publisher(topic)
+
+    @broker.subscriber(
+        topic,
+        group_id=f"g-{topic}",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=50,
+    )
+    async def handle(bodies: list[dict[str, Any]]) -> None:
+        seen.extend(ContactMatchedEvent.model_validate(body).id for body in bodies)
+        if len(seen) >= 3:
+            done.set()
+
+    events = [
+        ContactMatchedEvent.create(
+            source="hanout/test",
+            workspaceid="ws-1",
+            subject=f"ws-1:pn:{n}",
+            time=datetime.now(UTC),
+            data=ContactMatched(conversation_key=f"ws-1:pn:{n}", outcome="unknown"),
+        )
+        for n in range(3)
+    ]
+    async with broker:
+        await broker.start()
+        for event in events:
+            await publish_event(publisher, event)
+        await asyncio.wait_for(done.wait(), 30)
+    assert seen == [event.id for event in events]

@@ -40,9 +40,18 @@ async def cloudevents_decoder(
     msg: StreamMessage[Any], original: Callable[[StreamMessage[Any]], Awaitable[Any]]
 ) -> Any:
     """Structured-mode CloudEvents are JSON: decode them as such (FastStream only knows JSON)."""
+    if isinstance(msg.body, list | tuple):  # a batch subscriber: one body per record
+        return [_json_or_raw(body) for body in msg.body]
     if (msg.content_type or "").startswith(CONTENT_TYPE):
         return json.loads(msg.body)
     return await original(msg)
+
+
+def _json_or_raw(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body
 
 
 def make_broker(
