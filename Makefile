@@ -12,10 +12,25 @@ SERVICES := ingest inbox customers orders
 help: ## list the commands
 	@grep -E "^[a-z-]+:.*## " $(MAKEFILE_LIST) | awk -F ":.*## " "{printf \"  make %-17s %s\\n\", \$$1, \$$2}"
 
-install: ## install what is missing: uv, the Python workspace, the Kafka jars
+install: ## install what is missing: uv, the Python workspace, the Kafka jars, the web client, Chromium
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --quiet
 	@$(RUN) python -m devtools.stack fetch
+	@$(MAKE) --no-print-directory web/dist/index.html chromium
+
+# The web client: npm ci when the lock file changed, a build when a source changed (else nothing).
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build --silent
+
+.PHONY: chromium
+chromium: # the browser tests drive Debian's Chromium (Playwright never downloads one)
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
 dev: install ## run Kafka, the store and every service locally (Ctrl-C stops all)
 	@$(RUN) python -m devtools.dev
@@ -28,6 +43,10 @@ test-fast: install ## only the tests that need no broker or store
 
 test-integration: install ## only the tests on the real broker and store
 	@$(RUN) pytest -m "integration or e2e"
+
+.PHONY: test-ferretdb
+test-ferretdb: install ## the integration and e2e tests on FerretDB (SQLite) as the store
+	@env -u MONGODB_URL HANOUT_STORE=ferretdb $(RUN) pytest -m "integration or e2e or ferretdb"
 
 lint: ## ruff and mypy --strict
 	@$(RUN) ruff check .

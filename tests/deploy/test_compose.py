@@ -53,8 +53,11 @@ def _env_names(field_name: str, field: FieldInfo, prefix: str) -> set[str]:
 def _holds_secret(annotation: Any) -> bool:
     if annotation in (SecretStr, SecretBytes):
         return True
-    if get_origin(annotation) is None and isinstance(annotation, type) \
-            and issubclass(annotation, BaseModel):
+    if (
+        get_origin(annotation) is None
+        and isinstance(annotation, type)
+        and issubclass(annotation, BaseModel)
+    ):
         return any(_holds_secret(field.annotation) for field in annotation.model_fields.values())
     return any(_holds_secret(arg) for arg in get_args(annotation))
 
@@ -62,8 +65,13 @@ def _holds_secret(annotation: Any) -> bool:
 @cache
 def settings_class(service: str) -> type[ServiceSettings]:
     module = importlib.import_module(f"{service}.settings")
-    found = [obj for obj in vars(module).values() if isinstance(obj, type)
-             and issubclass(obj, ServiceSettings) and obj.__module__ == module.__name__]
+    found = [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type)
+        and issubclass(obj, ServiceSettings)
+        and obj.__module__ == module.__name__
+    ]
     assert len(found) == 1, f"{service}.settings should define one ServiceSettings subclass"
     return found[0]
 
@@ -85,7 +93,8 @@ def is_secret(service: str, name: str) -> bool:
     """Named like a secret, or read into a field that holds a SecretStr somewhere inside."""
     field = fields_by_env(service).get(name) if service in PORTS else None
     return any(word in name.upper() for word in SECRET_WORDS) or (
-        field is not None and _holds_secret(field.annotation))
+        field is not None and _holds_secret(field.annotation)
+    )
 
 
 def matches_default(field: FieldInfo, text: str) -> bool:
@@ -122,8 +131,11 @@ def container(service: str) -> dict[str, Any]:
 
 def manifest_env(service: str) -> dict[str, Any]:
     """The container's env entries plus the data of the ConfigMaps it takes whole."""
-    maps = {doc["metadata"]["name"]: doc.get("data") or {}
-            for doc in manifest(service) if doc["kind"] == "ConfigMap"}
+    maps = {
+        doc["metadata"]["name"]: doc.get("data") or {}
+        for doc in manifest(service)
+        if doc["kind"] == "ConfigMap"
+    }
     env: dict[str, Any] = {}
     for source in container(service).get("envFrom", []):
         env |= maps.get(source.get("configMapRef", {}).get("name"), {})
@@ -145,6 +157,7 @@ def env_example() -> dict[str, tuple[str, bool]]:
 
 def filled_from_env_example(value: str) -> str:
     """Compose's interpolation of `value` when .env is a copy of .env.example."""
+
     def fill(ref: re.Match[str]) -> str:
         given, is_set = env_example().get(ref[1], ("", False))
         if is_set and given:
@@ -189,8 +202,11 @@ def test_env_names_are_derived_from_the_settings_classes(service: str) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_required_setting_is_provided_to_its_service(service: str) -> None:
     for source, given in (("compose", compose_env(service)), ("manifest", manifest_env(service))):
-        missing = [sorted(names) for field, names in settings_env(service)
-                   if field.is_required() and not names & set(given)]
+        missing = [
+            sorted(names)
+            for field, names in settings_env(service)
+            if field.is_required() and not names & set(given)
+        ]
         assert not missing, f"{service} {source} lacks required settings {missing}"
 
 
@@ -202,13 +218,23 @@ def test_every_variable_given_to_a_service_is_a_setting_it_reads(service: str) -
 
 
 def test_documented_defaults_match_the_settings_defaults() -> None:
-    documented = [(service, name, fallback[1]) for service in SERVICES
-                  for name, value in compose_env(service).items()
-                  if (fallback := WITH_FALLBACK.match(value))]
-    documented += [(service, name, value) for name, (value, is_set) in env_example().items()
-                   for service in SERVICES if not is_set and name in fields_by_env(service)]
-    stale = [f"{service}: {name}={text}" for service, name, text in documented
-             if not matches_default(fields_by_env(service)[name], text)]
+    documented = [
+        (service, name, fallback[1])
+        for service in SERVICES
+        for name, value in compose_env(service).items()
+        if (fallback := WITH_FALLBACK.match(value))
+    ]
+    documented += [
+        (service, name, value)
+        for name, (value, is_set) in env_example().items()
+        for service in SERVICES
+        if not is_set and name in fields_by_env(service)
+    ]
+    stale = [
+        f"{service}: {name}={text}"
+        for service, name, text in documented
+        if not matches_default(fields_by_env(service)[name], text)
+    ]
     assert not stale, f"defaults written in compose or .env.example drifted: {stale}"
 
 
@@ -261,8 +287,9 @@ def test_manifests_take_secrets_only_from_secret_refs(service: str) -> None:
             assert "secretKeyRef" in item.get("valueFrom", {}), item["name"]
 
 
-@pytest.mark.parametrize(("prefix", "service", "path"),
-                         [(prefix, *target) for prefix, target in ROUTES.items()])
+@pytest.mark.parametrize(
+    ("prefix", "service", "path"), [(prefix, *target) for prefix, target in ROUTES.items()]
+)
 def test_the_gateway_routes_each_prefix_to_its_service_port(
     prefix: str, service: str, path: str
 ) -> None:
@@ -288,8 +315,10 @@ def test_the_gateway_streams_the_inbox_and_passes_the_identifying_headers() -> N
     assert not any("proxy_set_header" in body for body in nginx_blocks("location").values())
 
 
-@pytest.mark.parametrize(("location", "service", "setting"),
-                         [(location, *bound) for location, bound in BODY_LIMITS.items()])
+@pytest.mark.parametrize(
+    ("location", "service", "setting"),
+    [(location, *bound) for location, bound in BODY_LIMITS.items()],
+)
 def test_the_gateway_admits_the_bodies_its_services_accept(
     location: str, service: str, setting: str
 ) -> None:
@@ -306,8 +335,18 @@ def test_the_gateway_serves_the_web_client_with_an_app_shell_fallback() -> None:
     assert "/index.html" in fallback
 
 
+def simulator_variables() -> set[str]:
+    """The Meta simulator (a dev and test tool beside ingest) reads its own SIMULATOR_ block."""
+    from simulator.settings import SimulatorSettings
+
+    prefix = str(SimulatorSettings.model_config.get("env_prefix", ""))
+    return {(prefix + name).upper() for name in SimulatorSettings.model_fields}
+
+
 def test_every_variable_in_env_example_is_read_by_a_service_or_by_compose() -> None:
-    read = compose_variables().union(*(fields_by_env(service) for service in SERVICES))
+    read = compose_variables().union(
+        simulator_variables(), *(fields_by_env(service) for service in SERVICES)
+    )
     assert not set(env_example()) - read
 
 
@@ -315,8 +354,10 @@ def test_env_example_lists_every_setting_and_every_compose_variable() -> None:
     listed = set(env_example())
     for service in SERVICES:
         for _, names in settings_env(service):
-            assert names & listed, f".env.example should list {service}'s {sorted(names)}" \
+            assert names & listed, (
+                f".env.example should list {service}'s {sorted(names)}"
                 " (as a commented default when it needs no development value)"
+            )
     assert not compose_variables() - listed
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from customers.handlers import SOURCE, customer_events
+from customers import events
 from customers.matching import (
     InvalidPhone,
     bsuid_key,
@@ -29,20 +29,11 @@ from customers.model import (
     new_customer,
     patched,
 )
+from customers.outbox import OutboxRelay
 from customers.store import Store
-from hanout_shared.contracts import deterministic_id
-from hanout_shared.contracts.customers import (
-    ContactMatched,
-    ContactMatchedEvent,
-    CustomerCreated,
-    CustomerCreatedEvent,
-    CustomerUpdated,
-    CustomerUpdatedEvent,
-)
+from hanout_shared.contracts.envelope import CloudEvent
 from hanout_shared.platform.auth import Admin, Agent, Principal
 from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
-from hanout_shared.platform.kafka import publish_event
-from hanout_shared.platform.logs import correlation_id
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -73,23 +64,17 @@ def store_of(request: Request) -> Store:
     return store
 
 
+def relay_of(request: Request) -> OutboxRelay:
+    relay: OutboxRelay = request.app.state.relay
+    return relay
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
 
 def invalid(exc: Invalid) -> ApiError:
     return ApiError(422, exc.code, exc.message, [{"field": exc.field, "message": exc.message}])
-
-
-def event_fields(customer: Customer, agent: Principal) -> dict[str, Any]:
-    return {
-        "source": SOURCE,
-        "workspaceid": customer.workspace_id,
-        "subject": customer.customer_id,
-        "actorid": agent.agent_id,
-        "actorname": agent.name,
-        "correlationid": correlation_id.get(),
-    }
 
 
 async def live_customer(store: Store, agent: Principal, customer_id: str) -> Customer:
@@ -133,29 +118,13 @@ async def create_customer(draft: CustomerDraft, agent: Agent, request: Request) 
         customer = new_customer(draft, settings, workspace_id=ws, actor=agent.agent_id, now=now())
     except Invalid as exc:
         raise invalid(exc) from exc
-    await store.add(ws, [customer])
-    created = CustomerCreated(customer=customer.card())
-    await publish_event(
-        customer_events, CustomerCreatedEvent.create(data=created, **event_fields(customer, agent))
-    )
+    announced: list[CloudEvent] = [events.created(customer, agent)]
     if draft.conversation_key:
-        await publish_event(customer_events, _matched(customer, draft.conversation_key, agent))
+        announced.append(events.matched(customer, draft.conversation_key, agent))
+    await store.add(ws, [customer], {customer.customer_id: announced})
+    # Stored with the card: from here the relay delivers them, even if Kafka refuses right now.
+    await relay_of(request).publish([customer.customer_id])
     return customer
-
-
-def _matched(customer: Customer, conversation_key: str, agent: Principal) -> ContactMatchedEvent:
-    """The conversation the card was created from now knows its customer."""
-    data = ContactMatched(
-        conversation_key=conversation_key,
-        outcome="known",
-        customer_id=customer.customer_id,
-        display_name=customer.name,
-        phone_e164=customer.phones[0].e164 if customer.phones else None,
-    )
-    fields = {**event_fields(customer, agent), "subject": conversation_key}
-    return ContactMatchedEvent.create(
-        data=data, id=deterministic_id(customer.customer_id, conversation_key), **fields
-    )
 
 
 @router.get("", summary="List (newest first) or search by name or number", responses=ERRORS)
@@ -275,10 +244,7 @@ async def update_customer(
     changed = changed_fields(before, after)
     if not changed:
         return before
-    if not await store.save(before, after):
+    if not await store.save(before, after, [events.updated(after, changed, agent)]):
         raise ApiError(409, "version_conflict", "The card changed meanwhile: reload and retry")
-    data = CustomerUpdated(customer=after.card(), changed_fields=changed)
-    await publish_event(
-        customer_events, CustomerUpdatedEvent.create(data=data, **event_fields(after, agent))
-    )
+    await relay_of(request).publish([after.customer_id])
     return after

@@ -5,6 +5,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter
 
 from customers import api, handlers, imports, merging
+from customers.outbox import OutboxRelay
 from customers.settings import CustomersSettings
 from customers.store import Store, connect
 from hanout_shared.platform.kafka import make_broker
@@ -26,6 +27,14 @@ def create_app(
     )
     client = connect(settings.mongodb_url)
     store = store or Store(client[settings.mongodb_database])
+    handlers.name_consumer_groups(settings.consumer_group)
+    relay = OutboxRelay(
+        store.outbox,
+        handlers.customer_events,
+        broker,
+        interval_s=settings.outbox_sweep_interval_s,
+        timeout_s=settings.publish_timeout_s,
+    )
     poison = Counter(
         "customers_poison_messages",
         "Consumed messages skipped because they can never be processed",
@@ -40,7 +49,8 @@ def create_app(
         mongo=client,
         routers=[imports.router, merging.router, api.router],
         kafka_routers=[handlers.router],
-        state={"store": store, "poison_messages": poison, "settings": settings},
-        on_startup=[store.ensure_indexes],
+        state={"store": store, "relay": relay, "poison_messages": poison, "settings": settings},
+        on_startup=[store.ensure_indexes, relay.start],
+        on_shutdown=[relay.stop],
         description="Who is writing: customer cards, phone matching, duplicates and merges, stats.",
     )

@@ -2,16 +2,19 @@
 
 import asyncio
 import logging
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from faststream import Context
 from faststream.kafka import KafkaMessage, KafkaRouter
+from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 
+from customers.events import SOURCE
 from customers.matching import contact_identities, identity_key, outcome, wa_id_phone
 from customers.model import ContactInfo, Customer, OrderRow, learn
+from customers.outbox import OutboxRelay
 from customers.store import Store, UnknownContact
 from hanout_shared.contracts import deterministic_id, topics
 from hanout_shared.contracts.customers import (
@@ -20,13 +23,13 @@ from hanout_shared.contracts.customers import (
     CustomersEvent,
     CustomerUpdated,
     CustomerUpdatedEvent,
+    Identity,
 )
 from hanout_shared.contracts.envelope import CloudEvent, UnknownEvent
 from hanout_shared.contracts.orders import OrdersEvent, OrderSummary
 from hanout_shared.contracts.whatsapp import InboundEvent, MessageReceivedEvent
 from hanout_shared.platform.kafka import publish_event
 
-SOURCE = "hanout/customers"
 LEARN_ATTEMPTS = 5
 BATCH_RECORDS = 200
 logger = logging.getLogger("hanout.customers")
@@ -61,44 +64,77 @@ def _read(
     return events
 
 
+async def _records(message: StreamMessage[Any]) -> Any:
+    """The batch's records untouched: `_read` parses each one. The broker's CloudEvents decoder
+    expects a single record and raised on a batch, which NACK_ON_ERROR then redelivered forever;
+    and one unreadable record must not fail the whole batch."""
+    return message.body
+
+
 # Batches: under a burst, one store round trip and one wait for Kafka's acks serve many events.
-@router.subscriber(
+inbound = router.subscriber(
     topics.WHATSAPP_INBOUND,
     group_id="customers.inbound",
     ack_policy=AckPolicy.NACK_ON_ERROR,
     auto_offset_reset="earliest",
     batch=True,
     max_records=BATCH_RECORDS,
+    decoder=_records,
 )
-async def on_message_received(
-    message: KafkaMessage,
-    store: Annotated[Store, Context("store")],
-    poison: Annotated[Counter, Context("poison_messages")],
-) -> None:
-    unknown: list[UnknownContact] = []
-    matched = [
-        await match_contact(store, event, unknown)
-        for event in _read(_inbound, message, topics.WHATSAPP_INBOUND, poison)
-        if isinstance(event, MessageReceivedEvent)
-    ]
-    await store.keys.remember_contacts(unknown)
-    # Sent in order (each send is queued before the next starts), acknowledged together.
-    await asyncio.gather(*(publish_event(customer_events, event) for event in matched))
-
-
-@router.subscriber(
+order_events = router.subscriber(
     topics.ORDERS_EVENTS,
     group_id="customers.orders",
     ack_policy=AckPolicy.NACK_ON_ERROR,
     auto_offset_reset="earliest",
     batch=True,
     max_records=BATCH_RECORDS,
+    decoder=_records,
 )
-async def on_order_event(
+StoreDep = Annotated[Store, Context("store")]
+PoisonDep = Annotated[Counter, Context("poison_messages")]
+
+
+def name_consumer_groups(group: str) -> None:
+    """Group ids follow the `consumer_group` setting: a second deployment or a test run on the
+    same broker needs groups of its own, or it would take this one's partitions."""
+    inbound.group_id, order_events.group_id = f"{group}.inbound", f"{group}.orders"
+
+
+@inbound
+async def on_message_received(
     message: KafkaMessage,
-    store: Annotated[Store, Context("store")],
-    poison: Annotated[Counter, Context("poison_messages")],
+    store: StoreDep,
+    relay: Annotated[OutboxRelay, Context("relay")],
+    poison: PoisonDep,
 ) -> None:
+    received = [
+        event
+        for event in _read(_inbound, message, topics.WHATSAPP_INBOUND, poison)
+        if isinstance(event, MessageReceivedEvent)
+    ]
+    contacts = [(event, contact_keys(event)) for event in received]
+    wanted: dict[str, list[str]] = {}
+    for event, (_, keys) in contacts:
+        wanted.setdefault(event.workspaceid, []).extend(keys)
+    # One query for the whole batch: a store round trip per message was what made a backlog
+    # of other shops' messages take minutes to drain.
+    cards = {c.customer_id: c for c in await store.customers.holding(wanted)}
+    unknown: list[UnknownContact] = []
+    learned: list[str] = []
+    matched = [
+        await match_contact(store, event, contact, cards, unknown, learned)
+        for event, contact in contacts
+    ]
+    await store.keys.remember_contacts(unknown)
+    if learned:
+        await relay.publish(learned)  # if Kafka refuses, the sweep publishes them later
+    # A match is published from here, not stored: if Kafka refuses, the message is redelivered
+    # and matched again under the same event id. Sent in order, acknowledged together.
+    await asyncio.gather(*(publish_event(customer_events, event) for event in matched))
+
+
+@order_events
+async def on_order_event(message: KafkaMessage, store: StoreDep, poison: PoisonDep) -> None:
     moved: dict[tuple[str, str], None] = {}
     for event in _read(_orders, message, topics.ORDERS_EVENTS, poison):
         summary = getattr(event.data, "order", None)
@@ -110,18 +146,32 @@ async def on_order_event(
         await store.refresh_stats(workspace_id, customer_id)
 
 
+def contact_keys(event: MessageReceivedEvent) -> tuple[list[Identity], list[str]]:
+    identities = contact_identities(event.data.contact, event.data.channel.phone_number_id)
+    return identities, [identity_key(i.kind, i.value, i.scope) for i in identities]
+
+
 async def match_contact(
-    store: Store, event: MessageReceivedEvent, unknown: list[UnknownContact]
+    store: Store,
+    event: MessageReceivedEvent,
+    contact: tuple[list[Identity], list[str]],
+    cards: dict[str, Customer],
+    unknown: list[UnknownContact],
+    learned: list[str],
 ) -> ContactMatchedEvent:
-    """Who wrote: one card (and what it did not know yet), none, or several to merge."""
-    message, workspace_id = event.data, event.workspaceid
-    identities = contact_identities(message.contact, message.channel.phone_number_id)
-    keys = [identity_key(i.kind, i.value, i.scope) for i in identities]
-    matches = await store.customers.find_by_keys(workspace_id, keys)
+    """Who wrote: one card (and what it did not know yet), none, or several to merge. `cards`
+    holds the batch's candidates, kept current as they learn identities."""
+    (identities, keys), message, workspace_id = contact, event.data, event.workspaceid
+    wanted = set(keys)
+    matches = sorted(
+        (c for c in cards.values() if c.workspace_id == workspace_id and wanted & set(c.keys())),
+        key=lambda c: c.customer_id,
+    )
     kind = outcome(matches)
     phone = wa_id_phone(message.contact.wa_id)
-    if kind == "known":
-        await _learn(store, matches[0], event)
+    if kind == "known" and (changed := await _learn(store, matches[0], identities, event)):
+        cards[changed.customer_id] = changed
+        learned.append(changed.customer_id)
     elif kind == "unknown" and keys:
         info = ContactInfo(
             profile_name=message.contact.profile_name,
@@ -152,26 +202,27 @@ async def match_contact(
     )
 
 
-async def _learn(store: Store, customer: Customer, event: MessageReceivedEvent) -> None:
-    identities = contact_identities(event.data.contact, event.data.channel.phone_number_id)
+async def _learn(
+    store: Store, customer: Customer, identities: list[Identity], event: MessageReceivedEvent
+) -> Customer | None:
+    """The card with the identities it lacked, saved with its event; None if nothing to add."""
     for _ in range(LEARN_ATTEMPTS):
         learned = learn(customer, identities, event.time)
         if learned is None:
-            return
-        if await store.save(customer, learned):
-            data = CustomerUpdated(customer=learned.card(), changed_fields=["identities"])
-            update = CustomerUpdatedEvent.create(
-                source=SOURCE,
-                workspaceid=learned.workspace_id,
-                subject=learned.customer_id,
-                data=data,
-                id=deterministic_id(event.id, "learned", learned.customer_id, learned.version),
-                correlationid=event.correlationid or event.id,
-            )
-            await publish_event(customer_events, update)
-            return
+            return None
+        data = CustomerUpdated(customer=learned.card(), changed_fields=["identities"])
+        update = CustomerUpdatedEvent.create(
+            source=SOURCE,
+            workspaceid=learned.workspace_id,
+            subject=learned.customer_id,
+            data=data,
+            id=deterministic_id(event.id, "learned", learned.customer_id, learned.version),
+            correlationid=event.correlationid or event.id,
+        )
+        if await store.save(customer, learned, [update]):
+            return learned
         fresh = await store.customers.get(customer.workspace_id, customer.customer_id)
         if fresh is None or fresh.merged_into:
-            return  # merged meanwhile: the survivor learns on the contact's next message
+            return None  # merged meanwhile: the survivor learns on the contact's next message
         customer = fresh
     raise RuntimeError(f"customer {customer.customer_id} kept changing while learning")

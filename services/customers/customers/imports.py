@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import ValidationError
 
-from customers.api import ERRORS, event_fields, now, store_of
-from customers.handlers import customer_events
+from customers import events
+from customers.api import ERRORS, now, relay_of, store_of
 from customers.matching import InvalidPhone, parse_phone
 from customers.model import (
     CardFields,
@@ -29,13 +29,12 @@ from customers.model import (
     new_customer,
     unite,
 )
+from customers.outbox import OutboxRelay
 from customers.settings import CustomersSettings
 from customers.store import Store
 from hanout_shared.contracts import new_event_id
-from hanout_shared.contracts.customers import CustomerCreated, CustomerCreatedEvent
 from hanout_shared.platform.auth import Agent, Principal
 from hanout_shared.platform.errors import ApiError, not_found
-from hanout_shared.platform.kafka import publish_event
 
 logger = logging.getLogger("hanout.customers.imports")
 router = APIRouter(prefix="/customers/imports", tags=["import"])
@@ -135,7 +134,7 @@ def _next_batch(
 
 
 async def run_import(
-    store: Store, job: ImportJob, path: str, agent: Principal, batch_rows: int
+    store: Store, relay: OutboxRelay, job: ImportJob, path: str, agent: Principal, batch_rows: int
 ) -> None:
     settings = await store.settings.get(agent.workspace_id)
     try:
@@ -143,7 +142,7 @@ async def run_import(
             rows = read_rows(iter(stream))
             # Parsing and phone normalisation are CPU work: off the event loop, one batch at a time.
             while batch := await asyncio.to_thread(_next_batch, rows, settings, agent, batch_rows):
-                job = await _apply(store, job, batch, agent)
+                job = await _apply(store, relay, job, batch, agent)
                 progress = {"bytes_read": stream.tell(), "updated_at": now()}
                 await store.imports.save(agent.workspace_id, job := job.model_copy(update=progress))
         job = job.model_copy(update={"state": "completed", "bytes_read": job.bytes_total})
@@ -161,7 +160,9 @@ async def run_import(
     )
 
 
-async def _apply(store: Store, job: ImportJob, batch: list[Parsed], agent: Principal) -> ImportJob:
+async def _apply(
+    store: Store, relay: OutboxRelay, job: ImportJob, batch: list[Parsed], agent: Principal
+) -> ImportJob:
     """Write a batch's new cards; report its errors and the rows matching an existing card."""
     ws = agent.workspace_id
     cards = [(line, card) for line, card in batch if isinstance(card, Customer)]
@@ -180,9 +181,11 @@ async def _apply(store: Store, job: ImportJob, batch: list[Parsed], agent: Princ
             new.append(card)
             owners.update({key: card.customer_id for key in card.keys() if key not in owners})
     if new:
-        await store.add(ws, new)
+        import_id = {"correlationid": job.import_id}
+        created = {c.customer_id: [events.created(c, agent, **import_id)] for c in new}
+        await store.add(ws, new, created)
+        await relay.publish(list(created))  # what Kafka refuses now, the relay's sweep sends
     await store.imports.add_rows(job.import_id, reports)
-    await asyncio.gather(*(_publish_created(card, agent, job.import_id) for card in new))
     errors = sum(report.outcome == "error" for report in reports)
     counts = {
         "rows": job.rows + len(batch),
@@ -191,12 +194,6 @@ async def _apply(store: Store, job: ImportJob, batch: list[Parsed], agent: Princ
         "errors": job.errors + errors,
     }
     return job.model_copy(update=counts)
-
-
-async def _publish_created(card: Customer, agent: Principal, import_id: str) -> None:
-    fields = {**event_fields(card, agent), "correlationid": import_id}
-    data = CustomerCreated(customer=card.card())
-    await publish_event(customer_events, CustomerCreatedEvent.create(data=data, **fields))
 
 
 async def _spool(request: Request, settings: CustomersSettings) -> tuple[str, int]:
@@ -259,7 +256,15 @@ async def start_import(
         bytes_total=size,
     )
     await store_of(request).imports.create(agent.workspace_id, job)
-    background.add_task(run_import, store_of(request), job, path, agent, settings.import_batch_rows)
+    background.add_task(
+        run_import,
+        store_of(request),
+        relay_of(request),
+        job,
+        path,
+        agent,
+        settings.import_batch_rows,
+    )
     response.headers["Location"] = f"/customers/imports/{job.import_id}"
     return job
 

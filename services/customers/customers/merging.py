@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from customers.api import ERRORS, event_fields, live_customer, now, store_of
-from customers.handlers import customer_events
+from customers.api import ERRORS, live_customer, now, relay_of, store_of
+from customers.events import event_fields
 from customers.matching import duplicate_groups
 from customers.model import Customer, MergeRecord, merge
 from customers.store import Store
@@ -14,7 +14,6 @@ from hanout_shared.contracts import deterministic_id
 from hanout_shared.contracts.customers import CustomerMerged, CustomerMergedEvent
 from hanout_shared.platform.auth import Agent, Principal
 from hanout_shared.platform.errors import ApiError, not_found
-from hanout_shared.platform.kafka import publish_event
 
 router = APIRouter(prefix="/customers", tags=["duplicates and merges"])
 MERGE_ATTEMPTS = 3
@@ -67,12 +66,8 @@ async def merge_customers(
         raise ApiError(422, "invalid_merge", "A customer cannot absorb itself")
     merge_id = deterministic_id("merge", agent.workspace_id, survivor_id, *sorted(absorbed_ids))
     survivor = await _merge(store, agent, survivor_id, absorbed_ids, merge_id)
-    # A retry of a merge that was cut short republishes the same event id: consumers dedupe it.
-    data = CustomerMerged(
-        survivor_id=survivor_id, absorbed_ids=absorbed_ids, survivor=survivor.card()
-    )
-    event = CustomerMergedEvent.create(data=data, id=merge_id, **event_fields(survivor, agent))
-    await publish_event(customer_events, event)
+    # The event was stored with the survivor's write; a retry finds it there if still pending.
+    await relay_of(request).publish([survivor_id])
     return await store.customers.get(agent.workspace_id, survivor_id) or survivor
 
 
@@ -99,6 +94,10 @@ async def _merge(
             merged_by_name=agent.name,
             merged_at=at,
         )
-        if await store.merge(survivor, merged, pending, record):
+        data = CustomerMerged(
+            survivor_id=survivor_id, absorbed_ids=absorbed_ids, survivor=merged.card()
+        )
+        event = CustomerMergedEvent.create(data=data, id=merge_id, **event_fields(merged, agent))
+        if await store.merge(survivor, merged, pending, record, event):
             return merged
     raise ApiError(409, "version_conflict", "The cards kept changing: reload and retry")

@@ -12,6 +12,17 @@ class CustomersSettings(ServiceSettings):
     )
 
     mongodb_database: str = "hanout_customers"
+    consumer_group: str = Field(
+        default="customers",
+        min_length=1,
+        description="Kafka group ids start with this (`<group>.inbound`, `<group>.orders`)",
+    )
+    outbox_sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="How often events a failed publish left pending retry"
+    )
+    publish_timeout_s: float = Field(
+        default=3.0, gt=0, description="How long a request waits for Kafka before answering"
+    )
     import_max_bytes: int = Field(
         default=64 * 1024 * 1024, gt=0, description="Largest CSV file an import accepts"
     )

@@ -8,11 +8,15 @@ from typing import Any
 import httpx
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
+from prometheus_client import CollectorRegistry
 
 from customers.app import create_app
 from customers.handlers import customer_events
+from customers.outbox import OutboxRelay
 from customers.settings import CustomersSettings
 from hanout_shared.contracts import topics
+from hanout_shared.contracts.envelope import CONTENT_TYPE
+from hanout_shared.platform.kafka import make_broker
 
 from .builders import random_ref, token_for
 from .fakes import FakeStore
@@ -23,6 +27,7 @@ class Service:
     http: httpx.AsyncClient
     broker: KafkaBroker
     store: FakeStore
+    relay: OutboxRelay
     workspace: str = field(default_factory=lambda: random_ref("ws"))
 
     def headers(self, role: str = "agent") -> dict[str, str]:
@@ -30,12 +35,14 @@ class Service:
 
     def published(self, kind: str | None = None) -> list[dict[str, Any]]:
         calls = customer_events.mock.call_args_list  # type: ignore[union-attr]
-        bodies = [json.loads(call.args[0]) for call in calls]
+        # The CloudEvents decoder hands the mock a dict; anything else arrives as JSON text.
+        bodies = [b if isinstance(b := call.args[0], dict) else json.loads(b) for call in calls]
         return [b for b in bodies if kind is None or b["type"] == kind]
 
     async def deliver(self, topic: str, *events: Any) -> None:
-        for event in events:
-            await self.broker.publish(event.model_dump(mode="json"), topic)
+        for event in events:  # as real producers send them: structured-mode CloudEvents
+            body = json.dumps(event.model_dump(mode="json")).encode()
+            await self.broker.publish(body, topic, headers={"content-type": CONTENT_TYPE})
 
     async def deliver_message(self, *events: Any) -> None:
         await self.deliver(topics.WHATSAPP_INBOUND, *events)
@@ -46,9 +53,11 @@ class Service:
 
 @pytest.fixture
 async def service() -> AsyncIterator[Service]:
-    store, broker = FakeStore(), KafkaBroker()
+    # The production broker (its CloudEvents decoder and middlewares), on the in-memory transport.
+    broker = make_broker("localhost:9092", client_id="customers", registry=CollectorRegistry())
+    store = FakeStore()
     app = create_app(CustomersSettings(import_batch_rows=3), broker=broker, store=store)  # type: ignore[arg-type]
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://customers") as http:
-            yield Service(http, broker, store)
+            yield Service(http, broker, store, app.state.relay)

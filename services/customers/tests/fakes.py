@@ -1,20 +1,12 @@
 """A dict-backed stand-in for the customers store, with the same parts and method names."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from customers.matching import name_tokens, parse_phone
-from customers.model import (
-    ContactInfo,
-    Customer,
-    ImportJob,
-    ImportRow,
-    MergeRecord,
-    OrderRow,
-    Stats,
-    WorkspaceSettings,
-    compute_stats,
-    unite,
-)
+from customers.model import ContactInfo, Customer, MergeRecord, Stats, compute_stats
+from hanout_shared.contracts.envelope import CloudEvent
+
+from .fake_records import FakeImports, FakeMerges, FakeOrders, FakeSettings
 
 KeyChange = tuple[str, Sequence[str], Sequence[str]]
 UnknownContact = tuple[str, Sequence[str], ContactInfo]
@@ -28,20 +20,27 @@ class FakeCustomers:
     def __init__(self) -> None:
         self.rows: dict[str, Customer] = {}
         self.stats_rev: dict[str, int] = {}
+        self.outbox: dict[str, list[CloudEvent]] = {}
 
     async def ensure_indexes(self) -> None:
         return None
 
-    async def insert_many(self, customers: Sequence[Customer]) -> None:
+    async def insert_many(
+        self, customers: Sequence[Customer], outbox: Mapping[str, Sequence[CloudEvent]]
+    ) -> None:
         for c in customers:
             self.rows[c.customer_id] = c.model_copy(update={"stats": Stats()})
             self.stats_rev[c.customer_id] = 0
+            self.outbox[c.customer_id] = list(outbox.get(c.customer_id, []))
 
-    async def update(self, customer: Customer, expected_version: int) -> bool:
+    async def update(
+        self, customer: Customer, expected_version: int, events: Sequence[CloudEvent]
+    ) -> bool:
         held = self.rows.get(customer.customer_id)
         if held is None or held.version != expected_version:
             return False
         self.rows[customer.customer_id] = customer.model_copy(update={"stats": held.stats})
+        self.outbox.setdefault(customer.customer_id, []).extend(events)
         return True
 
     async def get(self, workspace_id: str, customer_id: str) -> Customer | None:
@@ -56,6 +55,11 @@ class FakeCustomers:
             (c for c in self._of(workspace_id) if _live(c) and set(c.keys()) & set(keys)),
             key=lambda c: c.customer_id,
         )
+
+    async def holding(self, keys_by_workspace: Mapping[str, Sequence[str]]) -> list[Customer]:
+        return [
+            c for ws, keys in keys_by_workspace.items() for c in await self.find_by_keys(ws, keys)
+        ]
 
     async def search(
         self, workspace_id: str, field: str, prefix: str, limit: int, offset: int
@@ -104,6 +108,24 @@ class FakeCustomers:
         return [c for c in self.rows.values() if c.workspace_id == workspace_id]
 
 
+class FakeOutbox:
+    def __init__(self, customers: FakeCustomers) -> None:
+        self._cards = customers.outbox
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    async def pending(self, customer_ids: Sequence[str]) -> dict[str, list[CloudEvent]]:
+        return {c: list(self._cards[c]) for c in customer_ids if self._cards.get(c)}
+
+    async def mark_published(self, customer_ids: Sequence[str], event_ids: Sequence[str]) -> None:
+        for card in customer_ids:
+            self._cards[card] = [e for e in self._cards.get(card, []) if e.id not in event_ids]
+
+    async def cards_with_pending(self, limit: int) -> list[str]:
+        return [card for card, events in self._cards.items() if events][:limit]
+
+
 class FakeKeys:
     def __init__(self) -> None:
         self.owners: dict[tuple[str, str], list[str]] = {}
@@ -139,83 +161,10 @@ class FakeKeys:
         return seen[-1] if seen else None
 
 
-class FakeOrders:
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], OrderRow] = {}
-
-    async def ensure_indexes(self) -> None:
-        return None
-
-    async def apply(self, workspace_id: str, row: OrderRow) -> list[str]:
-        before = self.rows.get((workspace_id, row.order_id))
-        if before is not None and before.version >= row.version:
-            return []
-        self.rows[(workspace_id, row.order_id)] = row
-        return unite([row.customer_id], [before.customer_id] if before else [])
-
-    async def of_customers(self, workspace_id: str, customer_ids: Sequence[str]) -> list[OrderRow]:
-        return [
-            r
-            for (ws, _), r in self.rows.items()
-            if ws == workspace_id and r.customer_id in customer_ids
-        ]
-
-
-class FakeSettings:
-    def __init__(self) -> None:
-        self.rows: dict[str, WorkspaceSettings] = {}
-
-    async def get(self, workspace_id: str) -> WorkspaceSettings:
-        return self.rows.get(workspace_id, WorkspaceSettings())
-
-    async def put(self, workspace_id: str, settings: WorkspaceSettings, actor: str) -> None:
-        self.rows[workspace_id] = settings
-
-
-class FakeMerges:
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[str, MergeRecord]] = {}
-
-    async def ensure_indexes(self) -> None:
-        return None
-
-    async def record(self, workspace_id: str, merge: MergeRecord) -> None:
-        self.rows[merge.merge_id] = (workspace_id, merge)
-
-    async def recent(self, workspace_id: str, limit: int) -> list[MergeRecord]:
-        mine = [m for ws, m in self.rows.values() if ws == workspace_id]
-        return sorted(mine, key=lambda m: m.merged_at, reverse=True)[:limit]
-
-
-class FakeImports:
-    def __init__(self) -> None:
-        self.jobs: dict[str, tuple[str, ImportJob]] = {}
-        self.rows_of: dict[str, list[ImportRow]] = {}
-
-    async def ensure_indexes(self) -> None:
-        return None
-
-    async def create(self, workspace_id: str, job: ImportJob) -> None:
-        self.jobs[job.import_id] = (workspace_id, job)
-
-    async def save(self, workspace_id: str, job: ImportJob) -> None:
-        self.jobs[job.import_id] = (workspace_id, job)
-
-    async def get(self, workspace_id: str, import_id: str) -> ImportJob | None:
-        ws, job = self.jobs.get(import_id, ("", None))
-        return job if ws == workspace_id else None
-
-    async def add_rows(self, import_id: str, rows: Sequence[ImportRow]) -> None:
-        self.rows_of.setdefault(import_id, []).extend(rows)
-
-    async def rows(self, import_id: str, after: int, limit: int) -> list[ImportRow]:
-        found = sorted(self.rows_of.get(import_id, []), key=lambda r: r.row)
-        return [r for r in found if r.row > after][:limit]
-
-
 class FakeStore:
     def __init__(self) -> None:
         self.customers = FakeCustomers()
+        self.outbox = FakeOutbox(self.customers)
         self.keys = FakeKeys()
         self.orders = FakeOrders()
         self.settings = FakeSettings()
@@ -225,12 +174,17 @@ class FakeStore:
     async def ensure_indexes(self) -> None:
         return None
 
-    async def add(self, workspace_id: str, customers: Sequence[Customer]) -> None:
-        await self.customers.insert_many(customers)
+    async def add(
+        self,
+        workspace_id: str,
+        customers: Sequence[Customer],
+        outbox: Mapping[str, Sequence[CloudEvent]] | None = None,
+    ) -> None:
+        await self.customers.insert_many(customers, outbox or {})
         await self.keys.sync(workspace_id, [(c.customer_id, [], c.keys()) for c in customers])
 
-    async def save(self, before: Customer, after: Customer) -> bool:
-        if not await self.customers.update(after, before.version):
+    async def save(self, before: Customer, after: Customer, events: Sequence[CloudEvent]) -> bool:
+        if not await self.customers.update(after, before.version, events):
             return False
         await self.keys.sync(after.workspace_id, [(after.customer_id, before.keys(), after.keys())])
         return True
@@ -241,8 +195,9 @@ class FakeStore:
         survivor: Customer,
         absorbed: Sequence[Customer],
         record: MergeRecord,
+        event: CloudEvent,
     ) -> bool:
-        if not await self.save(before, survivor):
+        if not await self.save(before, survivor, [event]):
             return False
         for other in absorbed:
             gone = other.touched(

@@ -1,12 +1,21 @@
 """Automatic detection and stats: the Kafka handlers on the in-memory broker and a fake store."""
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from hanout_shared.contracts import deterministic_id, topics
 from hanout_shared.contracts.customers import Identity
+from hanout_shared.contracts.envelope import CONTENT_TYPE
 
-from .builders import PHONE_NUMBER_ID, a_message_from, an_order, order_cancelled, order_created
+from .builders import (
+    PHONE_NUMBER_ID,
+    a_message_from,
+    an_order,
+    order_cancelled,
+    order_created,
+    token_for,
+)
 from .conftest import Service
 
 
@@ -59,6 +68,18 @@ async def test_a_bsuid_only_contact_is_matched_by_its_bsuid_once_known(service: 
     assert "phone_e164" not in matched["data"]
 
 
+async def test_a_card_of_another_workspace_with_the_same_number_is_not_a_match(
+    service: Service,
+) -> None:
+    response = await service.http.post(
+        "/customers", json={"name": "Karim", "phones": ["0612345678"]}, headers=token_for("other")
+    )
+    assert response.status_code == 201
+    await service.deliver_message(a_message_from(service.workspace))
+    [matched] = service.published("customers.contact.matched")
+    assert matched["data"]["outcome"] == "unknown"
+
+
 async def test_a_number_shared_by_two_cards_is_matched_as_duplicates(service: Service) -> None:
     first = await create(service, name="Karim", phones=["0612345678"])
     second = await create(service, name="Karim A.", phones=["+212 612-345678"])
@@ -80,6 +101,23 @@ async def test_a_known_customer_learns_a_new_bsuid_and_username_once(service: Se
     assert len(service.published("customers.customer.updated")) == 1
     matched = service.published("customers.contact.matched")
     assert len({m["id"] for m in matched}) == 1
+
+
+async def test_an_identity_learned_in_a_batch_finds_the_card_for_the_next_message_in_it(
+    service: Service,
+) -> None:
+    customer_id = await create(service, name="Karim", phones=["0612345678"])
+    both = a_message_from(service.workspace, user_id="MA.42")
+    bsuid_only = a_message_from(service.workspace, wa_id=None, user_id="MA.42")
+    await service.broker.publish_batch(
+        *(json.dumps(m.model_dump(mode="json")).encode() for m in (both, bsuid_only)),
+        topic=topics.WHATSAPP_INBOUND,
+        headers={"content-type": CONTENT_TYPE},
+    )
+    outcomes = [
+        m["data"].get("customer_id") for m in service.published("customers.contact.matched")
+    ]
+    assert outcomes == [customer_id, customer_id]
 
 
 async def test_stats_after_created_cancelled_and_redelivered_events(service: Service) -> None:
@@ -125,3 +163,22 @@ async def test_an_unreadable_record_in_a_batch_does_not_hold_back_the_others(
     )
     [matched] = service.published("customers.contact.matched")
     assert matched["subject"] == good.data.conversation_key
+
+
+async def test_a_batch_sent_as_structured_cloudevents_is_matched_record_by_record(
+    service: Service,
+) -> None:
+    # Real producers (ingest, orders) mark each record application/cloudevents+json.
+    first = a_message_from(service.workspace, wa_id="212698765432")
+    second = a_message_from(service.workspace, wa_id="212655555555")
+    await service.broker.publish_batch(
+        *(json.dumps(m.model_dump(mode="json")).encode() for m in (first, second)),
+        b"{not json",
+        topic=topics.WHATSAPP_INBOUND,
+        headers={"content-type": CONTENT_TYPE},
+    )
+    matched = service.published("customers.contact.matched")
+    assert [m["subject"] for m in matched] == [
+        first.data.conversation_key,
+        second.data.conversation_key,
+    ]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from customers import events
 from customers.model import (
     CardFields,
     Customer,
@@ -18,12 +19,14 @@ from customers.model import (
     new_customer,
 )
 from customers.store import Store, connect
+from hanout_shared.platform.auth import Principal
 
 from .builders import random_ref
 from .fakes import FakeStore
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+AGENT = Principal(agent_id="a", name="Salma", workspace_id="ws", roles=frozenset({"agent"}))
 
 
 @pytest.fixture(params=["real", "fake"])
@@ -67,6 +70,8 @@ async def test_keys_find_cards_only_in_their_workspace(store: Any) -> None:
     found = await store.customers.find_by_keys(ws, ["tel:+212612345678", "tel:+33612345678"])
     assert [c.customer_id for c in found] == [karim.customer_id]
     assert await store.customers.get("other", karim.customer_id) is None
+    batch = {ws: ["tel:+212612345678"], "other": ["tel:+212698765432"], "none": []}
+    assert [c.customer_id for c in await store.customers.holding(batch)] == [karim.customer_id]
 
 
 async def test_fragment_and_name_prefixes_are_searched(store: Any) -> None:
@@ -88,8 +93,8 @@ async def test_pages_are_newest_first_with_archived_apart(store: Any) -> None:
     cards = sorted(cards, key=lambda c: c.customer_id)
     await store.add(ws, cards)
     archived = cards[0].touched("a", NOW, archived=True)
-    assert await store.save(cards[0], archived)
-    assert not await store.save(cards[0], archived)  # compare-and-set on the version
+    assert await store.save(cards[0], archived, [])
+    assert not await store.save(cards[0], archived, [])  # compare-and-set on the version
     page = await store.customers.page(ws, "active", cards[3].customer_id, 10)
     assert [c.customer_id for c in page] == [cards[2].customer_id, cards[1].customer_id]
     [gone] = await store.customers.page(ws, "archived", None, 10)
@@ -129,7 +134,7 @@ async def test_orders_keep_their_latest_version_and_stats_follow_merges(store: A
         merged_by="agent",
         merged_at=NOW,
     )
-    assert await store.merge(a, survivor, [b], record)
+    assert await store.merge(a, survivor, [b], record, events.created(survivor, AGENT))
     await store.refresh_stats(ws, b.customer_id)  # an absorbed id resolves to its survivor
     merged = await store.customers.get(ws, a.customer_id)
     assert merged.stats.orders_count == 3 and merged.stats.not_spent_count == 1
@@ -137,3 +142,26 @@ async def test_orders_keep_their_latest_version_and_stats_follow_merges(store: A
     assert (await store.customers.get(ws, b.customer_id)).merged_into == a.customer_id
     assert await store.customers.find_by_keys(ws, []) == []
     assert [m.merge_id for m in await store.merges.recent(ws, 5)] == [record.merge_id]
+
+
+async def test_events_wait_on_their_card_until_marked_published(store: Any) -> None:
+    ws = random_ref("ws")
+    a, b = card(ws, name="A"), card(ws, name="B")
+    created = events.created(a, AGENT)
+    await store.add(ws, [a, b], {a.customer_id: [created]})
+    renamed = a.touched("a", NOW, name="Aïcha")
+    update = events.updated(renamed, ["name"], AGENT)
+    assert await store.save(a, renamed, [update])
+    assert not await store.save(a, renamed, [events.updated(renamed, ["city"], AGENT)])
+    assert await store.outbox.cards_with_pending(10) == [a.customer_id]
+    pending = await store.outbox.pending([a.customer_id, b.customer_id])
+    assert [e.id for e in pending[a.customer_id]] == [created.id, update.id]
+    assert pending[a.customer_id][1] == update and set(pending) == {a.customer_id}
+    assert (await store.customers.get(ws, a.customer_id)).name == "Aïcha"
+    await store.outbox.mark_published([a.customer_id], [created.id])
+    assert [e.id for e in (await store.outbox.pending([a.customer_id]))[a.customer_id]] == [
+        update.id
+    ]
+    await store.outbox.mark_published([a.customer_id], [update.id])
+    assert await store.outbox.pending([a.customer_id]) == {}
+    assert await store.outbox.cards_with_pending(10) == []

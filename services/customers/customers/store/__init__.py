@@ -1,6 +1,6 @@
 """The service's MongoDB collections: this package is the only code that imports pymongo."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +11,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from customers.model import Customer, MergeRecord, compute_stats
 from customers.store.cards import CustomerCollection, KeyChange, KeyIndex, UnknownContact
+from customers.store.outbox import Outbox
 from customers.store.records import ImportJobs, MergeLog, OrderProjection, SettingsCollection
+from hanout_shared.contracts.envelope import CloudEvent
 
 Document = dict[str, Any]
 STATS_RETRIES = 20
-__all__ = ["DecimalCodec", "Store", "UnknownContact", "connect"]
+__all__ = ["DecimalCodec", "Outbox", "Store", "UnknownContact", "connect"]
 
 
 class DecimalCodec(TypeCodec):
@@ -41,6 +43,7 @@ class Store:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.customers = CustomerCollection(db["customers"])
+        self.outbox = Outbox(db["customers"])
         self.keys = KeyIndex(db["customer_keys"])
         self.orders = OrderProjection(db["orders"])
         self.settings = SettingsCollection(db["settings"])
@@ -48,16 +51,24 @@ class Store:
         self.imports = ImportJobs(db["imports"], db["import_rows"])
 
     async def ensure_indexes(self) -> None:
-        for part in (self.customers, self.keys, self.orders, self.merges, self.imports):
+        parts = (self.customers, self.outbox, self.keys, self.orders, self.merges, self.imports)
+        for part in parts:
             await part.ensure_indexes()
 
-    async def add(self, workspace_id: str, customers: Sequence[Customer]) -> None:
-        await self.customers.insert_many(customers)
+    async def add(
+        self,
+        workspace_id: str,
+        customers: Sequence[Customer],
+        outbox: Mapping[str, Sequence[CloudEvent]] | None = None,
+    ) -> None:
+        """New cards with their events (customer id → events), stored together; only a seed
+        (the benchmark's) has none to announce."""
+        await self.customers.insert_many(customers, outbox or {})
         await self.keys.sync(workspace_id, [(c.customer_id, [], c.keys()) for c in customers])
 
-    async def save(self, before: Customer, after: Customer) -> bool:
-        """Write `after` unless the card moved on since `before` was read."""
-        if not await self.customers.update(after, before.version):
+    async def save(self, before: Customer, after: Customer, events: Sequence[CloudEvent]) -> bool:
+        """Write `after` and its events unless the card moved on since `before` was read."""
+        if not await self.customers.update(after, before.version, events):
             return False
         await self.keys.sync(after.workspace_id, [(after.customer_id, before.keys(), after.keys())])
         return True
@@ -68,10 +79,11 @@ class Store:
         survivor: Customer,
         absorbed: Sequence[Customer],
         record: MergeRecord,
+        event: CloudEvent,
     ) -> bool:
-        """Survivor first, tombstones after: a merge cut short leaves duplicates, never a card
-        pointing nowhere, and running it again finishes it."""
-        if not await self.save(before, survivor):
+        """Survivor first, with the merge's event, tombstones after: a merge cut short leaves
+        duplicates, never a card pointing nowhere, and running it again finishes it."""
+        if not await self.save(before, survivor, [event]):
             return False
         for other in absorbed:
             await self.customers.tombstone(

@@ -1,6 +1,6 @@
 """Customer cards, and the per-key index behind duplicate groups and unknown contacts."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,12 +9,15 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from customers.matching import name_tokens, parse_phone
 from customers.model import ContactInfo, Customer, Stats
+from customers.store.outbox import outbox_entries
+from hanout_shared.contracts.envelope import CloudEvent
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
 KeyChange = tuple[str, Sequence[str], Sequence[str]]
 UnknownContact = tuple[str, Sequence[str], ContactInfo]
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+_CARD = {"outbox": 0}  # pending events are the relay's business, never a reader's
 
 
 def _state(customer: Customer) -> str:
@@ -49,26 +52,37 @@ class CustomerCollection:
             [("workspace_id", ASCENDING), ("state", ASCENDING), ("_id", DESCENDING)]
         )
 
-    async def insert_many(self, customers: Sequence[Customer]) -> None:
+    async def insert_many(
+        self, customers: Sequence[Customer], outbox: Mapping[str, Sequence[CloudEvent]]
+    ) -> None:
+        """New cards, each with the events announcing it (`outbox`: customer id → events)."""
         fresh = {"stats": Stats().model_dump(), "stats_rev": 0}
         docs = [{"_id": c.customer_id, **_card_doc(c), **fresh} for c in customers]
+        for doc in docs:
+            if events := outbox.get(doc["_id"]):
+                doc["outbox"] = outbox_entries(events)
         if docs:
             await self._c.insert_many(docs, ordered=False)
 
-    async def update(self, customer: Customer, expected_version: int) -> bool:
-        """Write the card if nobody changed it since `expected_version` was read."""
+    async def update(
+        self, customer: Customer, expected_version: int, events: Sequence[CloudEvent]
+    ) -> bool:
+        """Write the card and queue its events, in one update, if nobody changed it since
+        `expected_version` was read."""
+        update: Document = {"$set": _card_doc(customer)}
+        if events:
+            update["$push"] = {"outbox": {"$each": outbox_entries(events)}}
         result = await self._c.update_one(
-            {"_id": customer.customer_id, "version": expected_version},
-            {"$set": _card_doc(customer)},
+            {"_id": customer.customer_id, "version": expected_version}, update
         )
         return result.matched_count == 1
 
     async def get(self, workspace_id: str, customer_id: str) -> Customer | None:
-        doc = await self._c.find_one({"_id": customer_id, "workspace_id": workspace_id})
+        doc = await self._c.find_one({"_id": customer_id, "workspace_id": workspace_id}, _CARD)
         return _customer(doc) if doc else None
 
     async def get_many(self, workspace_id: str, ids: Sequence[str]) -> list[Customer]:
-        cursor = self._c.find({"_id": {"$in": list(ids)}, "workspace_id": workspace_id})
+        cursor = self._c.find({"_id": {"$in": list(ids)}, "workspace_id": workspace_id}, _CARD)
         found = {d["_id"]: _customer(d) async for d in cursor}
         return [found[i] for i in ids if i in found]
 
@@ -76,15 +90,27 @@ class CustomerCollection:
         """Live (not merged-away) customers holding any of the keys: one indexed equality."""
         if not keys:
             return []
-        cursor = self._c.find({"workspace_id": workspace_id, "keys": {"$in": list(keys)}})
+        query = {"workspace_id": workspace_id, "keys": {"$in": list(keys)}}
+        cursor = self._c.find(query, _CARD)
         return sorted([_customer(d) async for d in cursor], key=lambda c: c.customer_id)
+
+    async def holding(self, keys_by_workspace: Mapping[str, Sequence[str]]) -> list[Customer]:
+        """Live customers holding any of the keys of their workspace: one query for a batch."""
+        clauses = [
+            {"workspace_id": ws, "keys": {"$in": list(dict.fromkeys(keys))}}
+            for ws, keys in keys_by_workspace.items()
+            if keys
+        ]
+        if not clauses:
+            return []
+        return [_customer(d) async for d in self._c.find({"$or": clauses}, _CARD)]
 
     async def search(
         self, workspace_id: str, field: str, prefix: str, limit: int, offset: int
     ) -> list[Customer]:
         """Customers with a `fragments`/`name_tokens` entry starting with `prefix`."""
         bounds = {"$gte": prefix, "$lt": prefix + "\U0010ffff"}
-        cursor = self._c.find({"workspace_id": workspace_id, field: bounds})
+        cursor = self._c.find({"workspace_id": workspace_id, field: bounds}, _CARD)
         return [_customer(d) async for d in cursor.skip(offset).limit(limit)]
 
     async def page(
@@ -93,7 +119,7 @@ class CustomerCollection:
         query: Document = {"workspace_id": workspace_id, "state": state}
         if before:
             query["_id"] = {"$lt": before}
-        cursor = self._c.find(query).sort("_id", DESCENDING).limit(limit)
+        cursor = self._c.find(query, _CARD).sort("_id", DESCENDING).limit(limit)
         return [_customer(d) async for d in cursor]
 
     async def tombstone(self, gone: Customer) -> None:

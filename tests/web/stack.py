@@ -1,0 +1,143 @@
+"""What `make dev` runs, on the shared broker and store: the four services, the Meta simulator and
+the gateway as separate processes, with this run's own databases, workspace and numbers."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from devtools.procs import free_port, run_coroutine, start_process, stop_process, wait_until
+from devtools.seed_data import Roster, WorkspaceSpec, demo_workspace
+from devtools.services import ServiceProcess, infra_env
+from hanout_shared.contracts import topics
+from hanout_shared.platform.kafka import ensure_topics
+
+# The services' fixed consumer groups: started at their topics' end, so a run does not replay
+# what other tests left on the shared broker.
+GROUPS = {
+    "inbox": [topics.WHATSAPP_INBOUND],
+    "inbox-status": [topics.WHATSAPP_STATUS],
+    "inbox-templates": [topics.WHATSAPP_TEMPLATES],
+    "inbox-customers": [topics.CUSTOMERS_EVENTS],
+    "customers.inbound": [topics.WHATSAPP_INBOUND],
+    "customers.orders": [topics.ORDERS_EVENTS],
+    "orders": [topics.CUSTOMERS_EVENTS],
+}
+
+
+@dataclass(frozen=True)
+class WebStack:
+    gateway_url: str
+    simulator_url: str
+    workspace: WorkspaceSpec
+    log_dir: Path
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+async def _skip_history(bootstrap: str, groups: dict[str, list[str]]) -> None:
+    wanted = sorted({topic for names in groups.values() for topic in names})
+    await ensure_topics(bootstrap, partitions=1, replication=1, topics=wanted)
+    for group, names in groups.items():
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+        await consumer.start()
+        try:
+            await consumer.topics()
+            parts = [
+                TopicPartition(topic, p)
+                for topic in names
+                for p in consumer.partitions_for_topic(topic) or {0}
+            ]
+            consumer.assign(parts)
+            await consumer.commit(await consumer.end_offsets(parts))
+        except KafkaError:
+            pass  # the group is live in another stack on this broker: it keeps its own position
+        finally:
+            await consumer.stop()
+
+
+def _workspace(run: str) -> WorkspaceSpec:
+    numbers = tuple(str(random.randrange(10**14, 10**15)) for _ in range(2))
+    return demo_workspace(f"web-{run}", (numbers[0], numbers[1]))
+
+
+def _start_simulator(stack: ExitStack, log_dir: Path, gateway_port: int) -> str:
+    port = free_port()
+    env = {**os.environ, "SIMULATOR_PORT": str(port), "SIMULATOR_STATUS_DELAY_S": "0.3",
+           "SIMULATOR_WEBHOOK_URL": f"http://127.0.0.1:{gateway_port}/webhooks/whatsapp",
+           "SIMULATOR_RETRY_INITIAL_S": "0.2", "SIMULATOR_RETRY_MAX_S": "1"}  # fmt: skip
+    log = log_dir / "simulator.log"
+    proc = start_process([sys.executable, "-m", "simulator"], log, env=env)
+    stack.callback(stop_process, proc, grace=5)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _healthy(url), what="simulator", timeout=60, proc=proc, logs=[log])
+    return url
+
+
+def _start_gateway(stack: ExitStack, log_dir: Path, port: int, env: dict[str, str]) -> str:
+    cmd = [sys.executable, "-m", "uvicorn", "devtools.gateway:create_app", "--factory",
+           "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
+    log = log_dir / "gateway.log"
+    proc = start_process(cmd, log, env={**os.environ, **env})
+    stack.callback(stop_process, proc, grace=5)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _healthy(url), what="gateway", timeout=60, proc=proc, logs=[log])
+    return url
+
+
+@contextmanager
+def web_stack(kafka: str, mongo: str, log_dir: Path) -> Iterator[WebStack]:
+    run = uuid.uuid4().hex[:8]
+    workspace = _workspace(run)
+    outbound_group = f"ingest-outbound-web-{run}"
+    groups = {**GROUPS, outbound_group: [topics.WHATSAPP_OUTBOUND]}
+    run_coroutine(lambda: _skip_history(kafka, groups))
+    gateway_port = free_port()
+    with ExitStack() as stack:
+        simulator = _start_simulator(stack, log_dir, gateway_port)
+        env = infra_env(
+            kafka, mongo, HANOUT_ENV="test", INGEST_GRAPH_API_URL=simulator,
+            INGEST_OUTBOUND_GROUP=outbound_group, INGEST_SEND_BACKOFF_S="0.05",
+            **{f"{name.upper()}_MONGODB_DATABASE": f"web_{name}_{run}"
+               for name in ("ingest", "inbox", "customers", "orders")},
+        )  # fmt: skip
+        names = ("ingest", "inbox", "customers", "orders")
+        services = [ServiceProcess(name, env, log_dir) for name in names]
+        for service in services:
+            service.start()
+            stack.callback(service.stop)
+        for service in services:
+            service.wait_ready(timeout=120)
+        gateway_env = {f"GATEWAY_{s.name.upper()}_URL": s.url for s in services}
+        gateway_env["GATEWAY_SIMULATOR_URL"] = simulator
+        gateway_env["GATEWAY_ROSTER"] = Roster(workspaces=[workspace]).model_dump_json()
+        gateway = _start_gateway(stack, log_dir, gateway_port, gateway_env)
+        yield WebStack(gateway, simulator, workspace, log_dir)
+
+
+def node_env(stack: WebStack, screenshots: Path) -> dict[str, str]:
+    """What the browser journeys (web/e2e) need to know about the stack."""
+    return {
+        **os.environ,
+        "HANOUT_BASE_URL": stack.gateway_url,
+        "HANOUT_SIMULATOR_URL": stack.simulator_url,
+        "HANOUT_WORKSPACE": stack.workspace.model_dump_json(),
+        "HANOUT_SCREENSHOTS": str(screenshots),
+    }

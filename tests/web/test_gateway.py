@@ -1,0 +1,141 @@
+"""The development gateway routes like deploy/nginx.conf: prefixes stripped, the webhook's path and
+bytes kept, Server-Sent Events unbuffered, the app shell for client routes, dev tokens."""
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from devtools.gateway import GatewayConfig, create_app
+from devtools.procs import free_port
+from devtools.seed_data import Roster, demo_workspace
+from hanout_shared.platform.settings import DEV_JWT_SECRET
+
+
+async def echo(request: Request) -> Response:
+    body = await request.body()
+    return JSONResponse({
+        "path": request.url.path, "query": request.url.query, "method": request.method,
+        "body": body.decode(), "authorization": request.headers.get("authorization"),
+        "prefix": request.headers.get("x-forwarded-prefix"),
+        "correlation": request.headers.get("x-correlation-id"),
+    })  # fmt: skip
+
+
+async def events(_: Request) -> Response:
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"id: 1\ndata: first\n\n"
+        await asyncio.sleep(3)
+        yield b"id: 2\ndata: second\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
+
+
+def _serve(app: Starlette, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    return server
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    upstream = Starlette(routes=[Route("/stream", events), Route("/{p:path}", echo,
+                                 methods=["GET", "POST", "PATCH"])])  # fmt: skip
+    up_port, gw_port = free_port(), free_port()
+    dist = Path(tmp_path_factory.mktemp("dist"))
+    (dist / "assets").mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>Hanout</title>")
+    (dist / "assets" / "app-1234.js").write_text("console.log('hi')")
+    (dist.parent / "secret.txt").write_text("not for the web")
+    base = f"http://127.0.0.1:{up_port}"
+    config = GatewayConfig(
+        upstreams=dict.fromkeys(("ingest", "inbox", "customers", "orders"), base),
+        dist=dist,
+        roster=Roster(workspaces=[demo_workspace("ws-gw")]),
+    )
+    servers = [_serve(upstream, up_port), _serve(create_app(config), gw_port)]
+    yield f"http://127.0.0.1:{gw_port}"
+    for server in servers:
+        server.should_exit = True
+
+
+def test_an_api_call_reaches_its_service_without_the_prefix(gateway: str) -> None:
+    answer = httpx.post(f"{gateway}/api/orders/orders?limit=2", content=b'{"a": 1}',
+                        headers={"Authorization": "Bearer t"}).json()  # fmt: skip
+    assert answer["path"] == "/orders"
+    assert answer["query"] == "limit=2"
+    assert answer["body"] == '{"a": 1}'
+    assert answer["authorization"] == "Bearer t"
+    assert answer["prefix"] == "/api/orders"
+    assert answer["correlation"]
+
+
+def test_the_webhook_keeps_its_path_and_exact_bytes(gateway: str) -> None:
+    raw = b'{"object":"whatsapp_business_account",  "entry":[]}'
+    answer = httpx.post(f"{gateway}/webhooks/whatsapp", content=raw).json()
+    assert answer["path"] == "/webhooks/whatsapp"
+    assert answer["body"].encode() == raw
+
+
+def test_server_sent_events_arrive_before_the_stream_ends(gateway: str) -> None:
+    started = time.monotonic()
+    with httpx.stream("GET", f"{gateway}/api/inbox/stream", timeout=10) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        first = next(response.iter_lines())
+        assert first == "id: 1"
+        assert time.monotonic() - started < 2.5, "the first event waited for the second"
+
+
+def test_client_routes_get_the_app_shell_and_assets_are_cached(gateway: str) -> None:
+    shell = httpx.get(f"{gateway}/conversations/42")
+    assert shell.status_code == 200
+    assert "<title>Hanout</title>" in shell.text
+    assert shell.headers["cache-control"] == "no-cache"
+    asset = httpx.get(f"{gateway}/assets/app-1234.js")
+    assert "immutable" in asset.headers["cache-control"]
+    assert httpx.get(f"{gateway}/assets/missing.js").status_code == 404
+    outside = httpx.get(f"{gateway}/%2e%2e/secret.txt")
+    assert "not for the web" not in outside.text
+
+
+def test_a_seeded_agent_gets_a_token_of_its_workspace(gateway: str) -> None:
+    config = httpx.get(f"{gateway}/dev/config").json()
+    assert config["workspaces"][0]["workspace_id"] == "ws-gw"
+    answer = httpx.post(f"{gateway}/dev/token", json={"workspace_id": "ws-gw",
+                                                      "agent_id": "agent-2"})  # fmt: skip
+    claims = jwt.decode(answer.json()["token"], DEV_JWT_SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["wid"], claims["name"]) == ("agent-2", "ws-gw", "Youssef Alaoui")
+
+
+def test_an_unknown_agent_gets_no_token(gateway: str) -> None:
+    answer = httpx.post(f"{gateway}/dev/token", json={"workspace_id": "ws-gw",
+                                                      "agent_id": "intruder"})  # fmt: skip
+    assert answer.status_code == 404
+
+
+def test_a_service_that_is_down_answers_502(tmp_path: Path) -> None:
+    port, dead = free_port(), free_port()
+    config = GatewayConfig(upstreams={"inbox": f"http://127.0.0.1:{dead}", "ingest": "x"},
+                           dist=tmp_path)  # fmt: skip
+    server = _serve(create_app(config), port)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/inbox/conversations")
+        assert answer.status_code == 502
+        assert json.loads(answer.text)["code"] == "bad_gateway"
+    finally:
+        server.should_exit = True
