@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pymongo import AsyncMongoClient
 
-from hanout_shared.platform.auth import Authenticator
-from hanout_shared.platform.errors import install_error_handlers
+from hanout_shared.platform.auth import Authenticator, current_agent
+from hanout_shared.platform.errors import ErrorBody, install_error_handlers
 from hanout_shared.platform.kafka import ensure_topics, wait_for_kafka
 from hanout_shared.platform.logs import CorrelationMiddleware
 from hanout_shared.platform.settings import ServiceSettings
@@ -64,6 +66,39 @@ def _ops_router(
         return spec.to_specification().to_jsonable()
 
     return router
+
+
+def _calls(dependant: Dependant) -> list[Any]:
+    found = [dependant.call]
+    for child in dependant.dependencies:
+        found.extend(_calls(child))
+    return found
+
+
+def _api_routes(routes: Sequence[Any]) -> list[APIRoute]:
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):  # a router included in a router
+            found.extend(_api_routes(route.original_router.routes))
+    return found
+
+
+def _document_auth(router: APIRouter) -> None:
+    """Guarded operations say in the OpenAPI that they can answer 401 (and 403 for roles)."""
+    content = {"application/json": {"schema": ErrorBody.model_json_schema()}}
+    for route in _api_routes(router.routes):
+        calls = _calls(route.dependant)
+        if current_agent not in calls:
+            continue
+        route.responses.setdefault(
+            401, {"description": "Missing, invalid or expired bearer token", "content": content}
+        )
+        if any(getattr(call, "__qualname__", "").startswith("require_role.") for call in calls):
+            route.responses.setdefault(
+                403, {"description": "The token lacks the role this needs", "content": content}
+            )
 
 
 def build_service(
@@ -130,5 +165,6 @@ def build_service(
     }
     app.include_router(_ops_router(name, checks, registry, spec))
     for router in routers:
+        _document_auth(router)
         app.include_router(router)
     return app
