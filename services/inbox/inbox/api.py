@@ -11,8 +11,7 @@ from hanout_shared.contracts.whatsapp import MarkReadRequested, MarkReadRequeste
 from hanout_shared.platform.auth import Agent, Principal
 from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
 from hanout_shared.platform.logs import correlation_id
-from inbox.handlers import OutboxRelay
-from inbox.messages import MessagePage
+from inbox.messages import Message
 from inbox.model import (
     Conversation,
     ConversationPage,
@@ -25,8 +24,10 @@ from inbox.model import (
     present,
     to_ms,
 )
+from inbox.relay import OutboxRelay
 from inbox.search import Cursor, ListQuery, decode_cursor, encode_cursor, search
 from inbox.store import Store
+from inbox.timeline import TimelinePage, merge_newest
 from inbox.updates import SOURCE, with_reactions
 
 router = APIRouter(tags=["conversations"])
@@ -66,7 +67,7 @@ class Inbox:
 InboxDep = Annotated[Inbox, Depends(Inbox)]
 
 
-def _cursor(text: str | None) -> Cursor | None:
+def page_cursor(text: str | None) -> Cursor | None:
     if text is None:
         return None
     if (cursor := decode_cursor(text)) is None:
@@ -89,7 +90,7 @@ async def list_conversations(
         phone_number_id=phone_number_id,
         search=search(q),
         agent_id=agent.agent_id,
-        after=_cursor(cursor),
+        after=page_cursor(cursor),
         limit=limit + 1,
     )
     rows = await inbox.store.conversations.page(agent.workspace_id, query)
@@ -115,7 +116,8 @@ async def get_conversation(conversation_id: str, agent: Agent, inbox: InboxDep) 
 
 @router.get(
     "/conversations/{conversation_id}/messages",
-    summary="The conversation's timeline: a page of messages, oldest first, paged back in time",
+    summary="The conversation's timeline: messages, internal notes and the activity trail, "
+    "a page oldest first, paged back in time",
     responses=NOT_FOUND,
 )
 async def list_messages(
@@ -124,14 +126,22 @@ async def list_messages(
     inbox: InboxDep,
     cursor: str | None = None,
     limit: Limit = 50,
-) -> MessagePage:
-    row = await inbox.conversation(agent, conversation_id)
-    found = await inbox.store.messages.timeline(
-        agent.workspace_id, row.id, _cursor(cursor), limit + 1
+) -> TimelinePage:
+    row, store, ws = (
+        await inbox.conversation(agent, conversation_id),
+        inbox.store,
+        agent.workspace_id,
     )
-    page = await with_reactions(inbox.store, agent.workspace_id, found[:limit])
+    before = page_cursor(cursor)
+    messages = await store.messages.timeline(ws, row.id, before, limit + 1)
+    notes = await store.notes.timeline(ws, row.id, before, limit + 1)
+    trail = await store.activity.timeline(ws, row.id, before, limit + 1)
+    found = merge_newest([messages, notes, trail], limit + 1)
+    shown = [m for m in found[:limit] if isinstance(m, Message)]
+    reacted = {m.id: m for m in await with_reactions(store, ws, shown)}
+    page = [reacted.get(item.id, item) for item in found[:limit]]
     oldest = page[-1] if len(found) > limit else None
-    return MessagePage(
+    return TimelinePage(
         items=page[::-1], next_cursor=encode_cursor(oldest.at, oldest.id) if oldest else None
     )
 

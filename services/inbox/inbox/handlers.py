@@ -1,19 +1,25 @@
-"""Kafka side of the inbox: thin subscribers, the publishers, and the outbox relay."""
+"""Kafka side of the inbox: thin subscribers and the publishers."""
 
 import asyncio
-import contextlib
 import logging
+import uuid
 from typing import Annotated, Any
 
 from faststream import Context
-from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaMessage, KafkaRouter
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 
-from hanout_shared.contracts import CloudEvent, topics
+from hanout_shared.contracts import CloudEvent, deterministic_id, topics
 from hanout_shared.contracts.customers import ContactMatchedEvent, CustomersEvent
-from hanout_shared.contracts.inbox import InboxEvent
+from hanout_shared.contracts.inbox import (
+    ActivityRecorded,
+    ActivityRecordedEvent,
+    ConversationAssignedEvent,
+    InboxEvent,
+)
+from hanout_shared.contracts.orders import OrdersEvent
 from hanout_shared.contracts.whatsapp import (
     InboundEvent,
     MessageAcceptedEvent,
@@ -27,8 +33,9 @@ from hanout_shared.contracts.whatsapp import (
 )
 from hanout_shared.platform.kafka import publish_event
 from inbox import updates
+from inbox.live import Hub
 from inbox.store import Store
-from inbox.store.documents import Outbox
+from inbox.timeline import Activity, activity_state, assignment_activity, order_activity
 
 logger = logging.getLogger("hanout.inbox")
 
@@ -71,11 +78,34 @@ customers = router.subscriber(
     ack_policy=AckPolicy.NACK_ON_ERROR,
     auto_offset_reset="earliest",
 )
+orders = router.subscriber(
+    topics.ORDERS_EVENTS,
+    group_id="inbox-orders",
+    ack_policy=AckPolicy.NACK_ON_ERROR,
+    auto_offset_reset="earliest",
+)
+activity = router.subscriber(
+    topics.INBOX_EVENTS,
+    group_id="inbox-activity",
+    ack_policy=AckPolicy.NACK_ON_ERROR,
+    auto_offset_reset="earliest",
+)
+# The live fan-out: every replica reads every event with a group of its own, from the end (its
+# clients want what happens from now on; a resume older than that reloads instead). Nothing is
+# committed: a restarted process is a new group, and a commit per event would cap the fan-out.
+live = router.subscriber(
+    topics.INBOX_EVENTS,
+    group_id="inbox-live",
+    ack_policy=AckPolicy.MANUAL,
+    auto_offset_reset="latest",
+)
 GROUP_SUFFIXES = {
     inbound: "",
     statuses: "-status",
     templates: "-templates",
     customers: "-customers",
+    orders: "-orders",
+    activity: "-activity",
 }
 PUBLISHERS = {topics.INBOX_EVENTS: inbox_events, topics.WHATSAPP_OUTBOUND: outbound_commands}
 ADAPTERS: dict[str, TypeAdapter[Any]] = {
@@ -84,10 +114,13 @@ ADAPTERS: dict[str, TypeAdapter[Any]] = {
     topics.WHATSAPP_TEMPLATES: TypeAdapter(TemplatesEvent),
     topics.CUSTOMERS_EVENTS: TypeAdapter(CustomersEvent),
     topics.INBOX_EVENTS: TypeAdapter(InboxEvent),
+    topics.ORDERS_EVENTS: TypeAdapter(OrdersEvent),
     topics.WHATSAPP_OUTBOUND: TypeAdapter(OutboundCommand),
 }
+ASSIGNED = ConversationAssignedEvent.event_type().encode()
 StoreDep = Annotated[Store, Context("store")]
 PoisonDep = Annotated[Counter, Context("poison_messages")]
+HubDep = Annotated[Hub, Context("hub")]
 
 
 def name_consumer_groups(group: str) -> None:
@@ -95,6 +128,7 @@ def name_consumer_groups(group: str) -> None:
     test run, on the same broker needs groups of its own, or they would share the partitions."""
     for subscriber, suffix in GROUP_SUFFIXES.items():
         subscriber.group_id = group + suffix
+    live.group_id = f"{group}-live-{uuid.uuid4().hex[:12]}"
 
 
 def _read(message: KafkaMessage, topic: str, poison: Counter) -> CloudEvent | None:
@@ -150,59 +184,51 @@ async def on_customer_event(message: KafkaMessage, store: StoreDep, poison: Pois
         await updates.customer_changed(store, event)
 
 
-class OutboxRelay:
-    """Publishes what a request left in a document's outbox, and sweeps for leftovers."""
+async def _record(store: Store, cause: CloudEvent, entry: Activity) -> None:
+    """Keep the line once, and announce it every time (same id): a redelivery is harmless."""
+    await store.activity.record(cause.workspaceid, entry)
+    recorded = ActivityRecordedEvent.create(
+        source=updates.SOURCE,
+        workspaceid=cause.workspaceid,
+        subject=entry.conversation_id,
+        data=ActivityRecorded(activity=activity_state(entry)),
+        id=deterministic_id(entry.id, "recorded"),
+        time=entry.at,
+        actorid=entry.by.id if entry.by else None,
+        actorname=entry.by.name if entry.by else None,
+        correlationid=cause.correlationid or cause.id,
+    )
+    await publish_event(inbox_events, recorded)
 
-    def __init__(
-        self, outboxes: list[Outbox], broker: KafkaBroker, *, interval_s: float, timeout_s: float
-    ) -> None:
-        self._outboxes, self._broker = outboxes, broker
-        self._interval_s, self._timeout_s = interval_s, timeout_s
-        self._task: asyncio.Task[None] | None = None
 
-    async def publish(self, outbox: Outbox, doc_id: str) -> bool:
-        """Publish one document's events; False (logged) when Kafka did not take them in time."""
-        try:
-            await asyncio.wait_for(self._drain(outbox, doc_id), self._timeout_s)
-        except Exception:  # the events stay in the outbox: the sweep retries them
-            logger.warning("events left in the outbox", extra={"doc_id": doc_id}, exc_info=True)
-            return False
-        return True
+@orders
+async def on_order_event(message: KafkaMessage, store: StoreDep, poison: PoisonDep) -> None:
+    event = _read(message, topics.ORDERS_EVENTS, poison)
+    if event is not None and (entry := order_activity(event)) is not None:
+        await _record(store, event, entry)
 
-    async def _drain(self, outbox: Outbox, doc_id: str) -> None:
-        published: list[str] = []
-        try:
-            for item in await outbox.pending(doc_id):
-                event = ADAPTERS[item.topic].validate_python(item.body)
-                await publish_event(PUBLISHERS[item.topic], event)
-                published.append(item.event_id)
-        finally:
-            if published:
-                await outbox.clear(doc_id, published)
 
-    async def sweep(self, batch: int = 500) -> int:
-        """Publish every leftover; how many documents still hold some."""
-        stuck = 0
-        for outbox in self._outboxes:
-            for doc_id in await outbox.holders(batch):
-                stuck += not await self.publish(outbox, doc_id)
-        return stuck
+@activity
+async def on_conversation_assigned(
+    message: KafkaMessage, store: StoreDep, poison: PoisonDep
+) -> None:
+    if ASSIGNED not in message.body:
+        return  # the trail wants assignments only: skip parsing the rest of the topic
+    event = _read(message, topics.INBOX_EVENTS, poison)
+    if isinstance(event, ConversationAssignedEvent):
+        await _record(store, event, assignment_activity(event))
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+@live
+async def on_live_event(message: KafkaMessage, hub: HubDep) -> None:
+    record = message.raw_message
+    assert not isinstance(record, tuple)  # one record per call: not a batch subscriber
+    hub.receive(record.partition, record.offset, message.body)
 
-    async def _run(self) -> None:
-        while not await self._broker.ping(timeout=1.0):
-            await asyncio.sleep(0.2)  # the lifespan starts the broker right after the hooks
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # a store outage: keep sweeping once it is back
-                logger.warning("outbox sweep failed", exc_info=True)
-            await asyncio.sleep(self._interval_s)
+
+async def live_assigned() -> dict[int, int]:
+    """Once this replica's live consumer holds its partitions, where it stands on each: every
+    event published from then on reaches its clients."""
+    while (consumer := live.consumer) is None or not consumer.assignment():
+        await asyncio.sleep(0.05)
+    return {tp.partition: await consumer.position(tp) for tp in consumer.assignment()}

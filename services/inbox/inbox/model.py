@@ -30,6 +30,10 @@ class Person(Frozen):
     name: str
 
 
+class TeamMember(Person):
+    last_seen_at: datetime = Field(description="Last time the agent opened the live stream")
+
+
 class CustomerLink(Frozen):
     outcome: Literal["known", "unknown", "duplicates"]
     customer_id: str | None = None
@@ -66,6 +70,8 @@ class ConversationRow(Frozen):
     unread_count: int = 0
     awaiting_reply: bool = Field(default=False, description="The customer spoke last, unanswered")
     assignee: Person | None = None
+    assigned_at: datetime | None = Field(default=None, description="When the assignee last changed")
+    assigned_by: Person | None = Field(default=None, description="Who changed it")
     last_read_at: datetime | None = None
     last_read_by: Person | None = None
     read_receipt_wamid: str | None = None
@@ -120,6 +126,13 @@ class ReadMark(Frozen):
     at: datetime
     by: Person
     receipt_wamid: str | None
+
+
+class Assignment(Frozen):
+    conversation_id: str
+    assignee: Person | None = Field(description="None leaves the conversation free")
+    by: Person
+    at: datetime
 
 
 class ContactMatch(Frozen):

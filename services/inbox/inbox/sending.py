@@ -56,6 +56,15 @@ class SendMessage(BaseModel):
     reply_to_message_id: str | None = Field(default=None, description="Quote this message")
 
 
+class SendOrder(BaseModel):
+    """What one click asks to send, and what makes a repeated click the same send."""
+
+    key: str
+    fingerprint: str
+    content: Content
+    reply_to_message_id: str | None = None
+
+
 def _fingerprint(body: SendMessage) -> str:
     return hashlib.sha256(body.model_dump_json(exclude={"client_id"}).encode()).hexdigest()
 
@@ -99,7 +108,7 @@ def _commands(
     ]
 
 
-def _check_window(row: ConversationRow, content: Content) -> None:
+def check_window(row: ConversationRow, content: Content) -> None:
     if (
         not isinstance(content, TemplateContent)
         and not window(row.last_inbound_at, datetime.now(UTC)).open
@@ -109,7 +118,7 @@ def _check_window(row: ConversationRow, content: Content) -> None:
 
 async def _check(inbox: Inbox, row: ConversationRow, content: Content) -> None:
     """Refuse before anything reaches Meta: closed window, bad media, template mismatch."""
-    _check_window(row, content)
+    check_window(row, content)
     if problem := media_problem(content):
         raise ApiError(422, "invalid_media", problem, [{"field": "content", "message": problem}])
     if isinstance(content, TemplateContent):
@@ -146,6 +155,59 @@ async def _replay(inbox: Inbox, earlier: Send, fingerprint: str, response: Respo
     return earlier.message
 
 
+def client_key(header: str | None, body_key: str | None) -> str:
+    if not (key := header or body_key):
+        raise ApiError(
+            422, "idempotency_key_required", "Send an Idempotency-Key header (or client_id)"
+        )
+    return key
+
+
+async def replayed(
+    inbox: Inbox, row: ConversationRow, key: str, fingerprint: str, response: Response
+) -> Message | None:
+    """The message this key sent already, if any (checked before any other work)."""
+    message_id = outbound_message_id(row.workspace_id, row.id, key)
+    earlier = await inbox.store.messages.get_send(row.workspace_id, message_id)
+    return None if earlier is None else await _replay(inbox, earlier, fingerprint, response)
+
+
+async def submit(
+    inbox: Inbox, row: ConversationRow, agent: Principal, order: SendOrder, response: Response
+) -> Message:
+    """Store the send with its command in one write, then publish it: one message per key."""
+    store, key = inbox.store, order.key
+    if (sent := await replayed(inbox, row, key, order.fingerprint, response)) is not None:
+        return sent
+    await _check(inbox, row, order.content)
+    message = outbound(
+        message_id=outbound_message_id(row.workspace_id, row.id, key),
+        conversation=row,
+        content=order.content,
+        reply_to_wamid=await _reply_target(inbox, row, order.reply_to_message_id),
+        agent=Person(id=agent.agent_id, name=agent.name),
+        client_key=key,
+        at=datetime.now(UTC),
+    )
+    send = Send(message=message, send_key=attempt_key(message.id, 1), fingerprint=order.fingerprint)
+    if not await store.messages.add_send(
+        row.workspace_id, send, _commands(send, row, agent, order.content)
+    ):
+        earlier = await store.messages.get_send(row.workspace_id, message.id)
+        assert earlier is not None  # a concurrent click with the same key won the insert
+        return await _replay(inbox, earlier, order.fingerprint, response)
+    last = LastMessage(
+        message_id=message.id,
+        direction="outbound",
+        type=message.type,
+        preview=message.summary[:120],
+        at=message.at,
+    )
+    await store.conversations.record_outbound(row.workspace_id, row.id, last)
+    await inbox.relay.publish(store.messages.outbox, message.id)
+    return message
+
+
 @router.post(
     "/conversations/{conversation_id}/messages",
     status_code=201,
@@ -160,42 +222,15 @@ async def send_message(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Message:
-    key = idempotency_key or body.client_id
-    if not key:
-        raise ApiError(
-            422, "idempotency_key_required", "Send an Idempotency-Key header (or client_id)"
-        )
-    row, store = await inbox.conversation(agent, conversation_id), inbox.store
-    message_id, fingerprint = outbound_message_id(row.workspace_id, row.id, key), _fingerprint(body)
-    if (earlier := await store.messages.get_send(row.workspace_id, message_id)) is not None:
-        return await _replay(inbox, earlier, fingerprint, response)
-    await _check(inbox, row, body.content)
-    message = outbound(
-        message_id=message_id,
-        conversation=row,
+    key = client_key(idempotency_key, body.client_id)
+    row = await inbox.conversation(agent, conversation_id)
+    order = SendOrder(
+        key=key,
+        fingerprint=_fingerprint(body),
         content=body.content,
-        reply_to_wamid=await _reply_target(inbox, row, body.reply_to_message_id),
-        agent=Person(id=agent.agent_id, name=agent.name),
-        client_key=key,
-        at=datetime.now(UTC),
+        reply_to_message_id=body.reply_to_message_id,
     )
-    send = Send(message=message, send_key=attempt_key(message_id, 1), fingerprint=fingerprint)
-    if not await store.messages.add_send(
-        row.workspace_id, send, _commands(send, row, agent, body.content)
-    ):
-        earlier = await store.messages.get_send(row.workspace_id, message_id)
-        assert earlier is not None  # a concurrent click with the same key won the insert
-        return await _replay(inbox, earlier, fingerprint, response)
-    last = LastMessage(
-        message_id=message.id,
-        direction="outbound",
-        type=message.type,
-        preview=message.summary[:120],
-        at=message.at,
-    )
-    await store.conversations.record_outbound(row.workspace_id, row.id, last)
-    await inbox.relay.publish(store.messages.outbox, message.id)
-    return message
+    return await submit(inbox, row, agent, order, response)
 
 
 @router.post(
@@ -218,7 +253,7 @@ async def retry_message(
             409, "not_failed", f"Only a failed message can be retried; this one is {message.status}"
         )
     content = content_of(message)
-    _check_window(row, content)
+    check_window(row, content)
     attempt, now = message.attempt + 1, datetime.now(UTC)
     retry = message.model_copy(update={"attempt": attempt, "status": "pending", "error": None})
     send = Send(

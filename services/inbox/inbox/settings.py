@@ -19,3 +19,30 @@ class InboxSettings(ServiceSettings):
     publish_timeout_s: float = Field(
         default=3.0, gt=0, description="Request wait for Kafka before the sweep takes over"
     )
+    presence_ttl_s: float = Field(
+        default=8.0, gt=0, description="A composing/viewing indicator dies this long after a beat"
+    )
+    live_buffer_events: int = Field(
+        default=1000, ge=10, description="Recent events kept per workspace to resume streams"
+    )
+    live_buffer_age_s: float = Field(
+        default=600.0, gt=0, description="How long a stream can be away and still resume"
+    )
+    live_replay_limit: int = Field(
+        default=50_000,
+        ge=0,
+        description="Records a resuming stream may have read back from Kafka (0: never)",
+    )
+    live_client_queue: int = Field(
+        default=1000, ge=10, description="Events a slow client may lag before its stream ends"
+    )
+    stream_keepalive_s: float = Field(
+        default=15.0, gt=0, description="An idle stream sends a keepalive (with its id) this often"
+    )
+    ingest_url: str = Field(
+        default="http://127.0.0.1:8001", description="Ingest's API, for library media uploads"
+    )
+    ingest_timeout_s: float = Field(default=30.0, gt=0, description="Media uploads to ingest")
+    library_max_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest file the content library takes"
+    )

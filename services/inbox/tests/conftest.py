@@ -1,23 +1,30 @@
 """An inbox app on FastStream's in-memory broker and a fake store, and what it published."""
 
+import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import faststream.kafka.testing
 import httpx
 import pytest
+from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from hanout_shared.contracts import topics
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.settings import DEV_JWT_SECRET
 from inbox.app import create_app
-from inbox.handlers import OutboxRelay, inbox_events, outbound_commands
+from inbox.handlers import inbox_events, outbound_commands
+from inbox.library_api import IngestMedia
+from inbox.live import Hub
+from inbox.relay import OutboxRelay
 from inbox.settings import InboxSettings
 
 from .builders import a_message_received, now, random_ref
+from .fake_team import FakeIngest, FakeReader
 from .fakes import FakeStore
 
 
@@ -43,7 +50,15 @@ class Service:
     broker: KafkaBroker
     store: FakeStore
     relay: OutboxRelay
+    app: FastAPI
+    ingest: FakeIngest
+    reader: FakeReader
     workspace: str = field(default_factory=lambda: random_ref("ws"))
+
+    @property
+    def hub(self) -> Hub:
+        hub: Hub = self.app.state.hub
+        return hub
 
     def headers(self, agent_id: str = "agent-1", role: str = "agent") -> dict[str, str]:
         return token_for(self.workspace, agent_id, role)
@@ -96,10 +111,28 @@ async def a_conversation(service: Service, hours_ago: float = 0) -> str:
 
 
 @pytest.fixture
-async def service() -> AsyncIterator[Service]:
+def kafka_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-memory broker gives every record offset 0; the live hub needs Kafka's growing ones."""
+    original, offsets = faststream.kafka.testing.build_message, itertools.count()
+
+    async def numbered(*args: Any, **kwargs: Any) -> Any:
+        record = await original(*args, **kwargs)
+        record.offset = next(offsets)
+        return record
+
+    monkeypatch.setattr(faststream.kafka.testing, "build_message", numbered)
+
+
+@pytest.fixture
+async def service(kafka_offsets: None) -> AsyncIterator[Service]:
     store, broker = FakeStore(), KafkaBroker()
-    app = create_app(InboxSettings(), broker=broker, store=store)  # type: ignore[arg-type]
+    settings = InboxSettings(presence_ttl_s=0.6, stream_keepalive_s=0.2)
+    app = create_app(settings, broker=broker, store=store)  # type: ignore[arg-type]
+    ingest = FakeIngest()
+    app.state.ingest_media = IngestMedia(ingest.client())
+    app.state.hub.ready.set()  # no lifespan here: the in-memory broker delivers at once
+    reader = app.state.topic_reader = FakeReader()
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://inbox") as http:
-            yield Service(http, broker, store, app.state.relay)
+            yield Service(http, broker, store, app.state.relay, app, ingest, reader)

@@ -4,8 +4,7 @@ import re
 from typing import Any
 
 from inbox.model import (
-    Channel,
-    ChannelTemplates,
+    Assignment,
     ContactMatch,
     ConversationRow,
     FilterCounts,
@@ -18,7 +17,9 @@ from inbox.model import (
 )
 from inbox.search import ListQuery, phone_keys, search_names
 
+from .fake_channels import FakeChannels, FakeTemplates
 from .fake_messages import FakeMessages, FakeOutbox, FakeParked, FakeReactions
+from .fake_team import FakeActivity, FakeAgents, FakeLibrary, FakeNotes
 
 Doc = dict[str, Any]
 
@@ -104,6 +105,26 @@ class FakeConversations:
         doc |= {"unread_count": 0, "last_read_at": read.at, "last_read_by": read.by.model_dump()}
         if read.receipt_wamid:
             doc["read_receipt_wamid"] = read.receipt_wamid
+        doc.setdefault("outbox", []).extend(item.model_dump(mode="json") for item in outbox)
+        return _row(doc)
+
+    async def assign(
+        self,
+        workspace_id: str,
+        expected_id: str | None,
+        change: Assignment,
+        outbox: list[OutboxItem],
+    ) -> ConversationRow | None:
+        doc = self.docs.get(change.conversation_id)
+        if doc is None or doc["workspace_id"] != workspace_id:
+            return None
+        if (doc.get("assignee") or {}).get("id") != expected_id:
+            return None
+        doc |= {
+            "assignee": change.assignee.model_dump() if change.assignee else None,
+            "assigned_at": change.at,
+            "assigned_by": change.by.model_dump(),
+        }
         doc.setdefault("outbox", []).extend(item.model_dump(mode="json") for item in outbox)
         return _row(doc)
 
@@ -208,60 +229,6 @@ def _row(doc: Doc) -> ConversationRow:
     )
 
 
-class FakeChannels:
-    def __init__(self) -> None:
-        self.docs: dict[tuple[str, str], Channel] = {}
-
-    async def ensure_indexes(self) -> None:
-        return None
-
-    async def remember(self, workspace_id: str, phone_number_id: str, display: str | None) -> None:
-        found = self.docs.get((workspace_id, phone_number_id)) or Channel(
-            phone_number_id=phone_number_id
-        )
-        if display:
-            found = found.model_copy(update={"display_phone_number": display})
-        self.docs[(workspace_id, phone_number_id)] = found
-
-    async def list(self, workspace_id: str) -> list[Channel]:
-        return sorted(
-            (c for (ws, _), c in self.docs.items() if ws == workspace_id),
-            key=lambda c: c.phone_number_id,
-        )
-
-    async def get(self, workspace_id: str, phone_number_id: str) -> Channel | None:
-        return self.docs.get((workspace_id, phone_number_id))
-
-    async def set_read_receipts(
-        self, workspace_id: str, phone_number_id: str, enabled: bool
-    ) -> Channel | None:
-        found = self.docs.get((workspace_id, phone_number_id))
-        if found is None:
-            return None
-        self.docs[(workspace_id, phone_number_id)] = found.model_copy(
-            update={"read_receipts": enabled}
-        )
-        return self.docs[(workspace_id, phone_number_id)]
-
-
-class FakeTemplates:
-    def __init__(self) -> None:
-        self.docs: dict[tuple[str, str], ChannelTemplates] = {}
-
-    async def ensure_indexes(self) -> None:
-        return None
-
-    async def replace(self, workspace_id: str, synced: ChannelTemplates) -> bool:
-        kept = self.docs.get((workspace_id, synced.phone_number_id))
-        if kept is not None and kept.synced_at > synced.synced_at:
-            return False
-        self.docs[(workspace_id, synced.phone_number_id)] = synced
-        return True
-
-    async def for_channel(self, workspace_id: str, phone_number_id: str) -> ChannelTemplates | None:
-        return self.docs.get((workspace_id, phone_number_id))
-
-
 class FakeStore:
     def __init__(self) -> None:
         self.conversations = FakeConversations()
@@ -270,6 +237,10 @@ class FakeStore:
         self.parked = FakeParked()
         self.channels = FakeChannels()
         self.templates = FakeTemplates()
+        self.notes = FakeNotes()
+        self.activity = FakeActivity()
+        self.library = FakeLibrary()
+        self.agents = FakeAgents()
 
     async def ensure_indexes(self) -> None:
         return None

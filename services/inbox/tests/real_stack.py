@@ -22,6 +22,8 @@ GROUPS = {
     "-status": topics.WHATSAPP_STATUS,
     "-templates": topics.WHATSAPP_TEMPLATES,
     "-customers": topics.CUSTOMERS_EVENTS,
+    "-orders": topics.ORDERS_EVENTS,
+    "-activity": topics.INBOX_EVENTS,
 }
 
 

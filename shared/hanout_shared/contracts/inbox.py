@@ -1,11 +1,13 @@
 """Inbox events on inbox.events.v1 (key: conversation id): what happened in the team's inbox."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
 from hanout_shared.contracts.envelope import CloudEvent, Contract, event_union
+from hanout_shared.contracts.orders import Stage
 from hanout_shared.contracts.whatsapp import ContactIdentity, MetaError
 
 
@@ -93,6 +95,88 @@ class MessageUpdated(Contract):
     reason: str = Field(description="status, failed, reaction, revoked, ... (open-ended)")
 
 
+class ConversationAssigned(Contract):
+    """Who the conversation is assigned to now (None: left free), and who it was before."""
+
+    conversation: ConversationState
+    assignee_id: str | None = None
+    assignee_name: str | None = None
+    previous_assignee_id: str | None = None
+    previous_assignee_name: str | None = None
+    assigned_at: datetime
+
+
+class NoteState(Contract):
+    """An internal note: visible to the whole team, never sent to the customer."""
+
+    note_id: str
+    conversation_id: str
+    conversation_key: str
+    author_id: str
+    author_name: str
+    body: str
+    at: datetime = Field(description="When it was added")
+    edited_at: datetime | None = None
+
+
+class NoteAdded(Contract):
+    note: NoteState
+
+
+class NoteEdited(Contract):
+    note: NoteState
+
+
+class NoteDeleted(Contract):
+    note_id: str
+    conversation_id: str
+    conversation_key: str
+    deleted_at: datetime
+
+
+class PresenceChanged(Contract):
+    """An agent's heartbeat: viewing or composing until `expires_at`, unless renewed; `left`
+    ends it at once. Ephemeral: consumers drop it once expired."""
+
+    conversation_id: str
+    agent_id: str
+    agent_name: str
+    state: str = Field(description="viewing, composing or left (open-ended)")
+    expires_at: datetime
+
+
+class ActivityOrder(Contract):
+    order_id: str
+    label: str = Field(description="Human order number, e.g. #1042")
+    total: Decimal
+    currency: str = "MAD"
+
+
+class ActivityState(Contract):
+    """One line of a conversation's activity trail: who did what, and when."""
+
+    activity_id: str
+    conversation_id: str
+    conversation_key: str
+    action: str = Field(
+        description="assigned, unassigned, order_created, order_stage_changed, order_cancelled "
+        "(open-ended)"
+    )
+    at: datetime
+    actor_id: str | None = None
+    actor_name: str | None = None
+    summary: str = Field(description="One readable line, e.g. 'moved order #1042 to Confirmed'")
+    assignee_id: str | None = None
+    assignee_name: str | None = None
+    order: ActivityOrder | None = None
+    stage: Stage | None = Field(default=None, description="The order's stage after the action")
+    from_stage: Stage | None = None
+
+
+class ActivityRecorded(Contract):
+    activity: ActivityState
+
+
 class ConversationOpenedEvent(CloudEvent):
     type: Literal["inbox.conversation.opened"] = "inbox.conversation.opened"
     dataschemaversion: Literal[1] = 1
@@ -129,6 +213,42 @@ class MessageUpdatedEvent(CloudEvent):
     data: MessageUpdated
 
 
+class ConversationAssignedEvent(CloudEvent):
+    type: Literal["inbox.conversation.assigned"] = "inbox.conversation.assigned"
+    dataschemaversion: Literal[1] = 1
+    data: ConversationAssigned
+
+
+class NoteAddedEvent(CloudEvent):
+    type: Literal["inbox.note.added"] = "inbox.note.added"
+    dataschemaversion: Literal[1] = 1
+    data: NoteAdded
+
+
+class NoteEditedEvent(CloudEvent):
+    type: Literal["inbox.note.edited"] = "inbox.note.edited"
+    dataschemaversion: Literal[1] = 1
+    data: NoteEdited
+
+
+class NoteDeletedEvent(CloudEvent):
+    type: Literal["inbox.note.deleted"] = "inbox.note.deleted"
+    dataschemaversion: Literal[1] = 1
+    data: NoteDeleted
+
+
+class PresenceChangedEvent(CloudEvent):
+    type: Literal["inbox.presence.changed"] = "inbox.presence.changed"
+    dataschemaversion: Literal[1] = 1
+    data: PresenceChanged
+
+
+class ActivityRecordedEvent(CloudEvent):
+    type: Literal["inbox.activity.recorded"] = "inbox.activity.recorded"
+    dataschemaversion: Literal[1] = 1
+    data: ActivityRecorded
+
+
 InboxEvent = event_union(
     [
         ConversationOpenedEvent,
@@ -137,5 +257,11 @@ InboxEvent = event_union(
         InboxMessageReceivedEvent,
         MessageSentEvent,
         MessageUpdatedEvent,
+        ConversationAssignedEvent,
+        NoteAddedEvent,
+        NoteEditedEvent,
+        NoteDeletedEvent,
+        PresenceChangedEvent,
+        ActivityRecordedEvent,
     ]
 )

@@ -8,7 +8,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from inbox.store.attached import ParkedStatusStore, ReactionStore
 from inbox.store.channels import ChannelStore, TemplateStore
 from inbox.store.conversations import ConversationStore
+from inbox.store.library import LibraryStore
 from inbox.store.messages import MessageStore
+from inbox.store.notes import ActivityStore, NoteStore
+from inbox.store.team import AgentStore
 
 Document = dict[str, Any]
 
@@ -25,6 +28,10 @@ class Store:
         self.parked = ParkedStatusStore(db["parked_statuses"])
         self.channels = ChannelStore(db["channels"])
         self.templates = TemplateStore(db["templates"])
+        self.notes = NoteStore(db["notes"])
+        self.activity = ActivityStore(db["activity"])
+        self.library = LibraryStore(db["library_items"], db["library_chunks"])
+        self.agents = AgentStore(db["agents"])
 
     async def ensure_indexes(self) -> None:
         for collection in (
@@ -34,6 +41,10 @@ class Store:
             self.parked,
             self.channels,
             self.templates,
+            self.notes,
+            self.activity,
+            self.library,
+            self.agents,
         ):
             await collection.ensure_indexes()
 

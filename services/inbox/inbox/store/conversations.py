@@ -8,6 +8,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from inbox.model import (
+    Assignment,
     ContactMatch,
     ConversationRow,
     FilterCounts,
@@ -139,6 +140,30 @@ class ConversationStore:
         doc = await self._col.find_one_and_update(
             {"_id": conversation_id, "workspace_id": workspace_id},
             update,
+            return_document=ReturnDocument.AFTER,
+        )
+        return row_of(doc) if doc else None
+
+    async def assign(
+        self,
+        workspace_id: str,
+        expected_id: str | None,
+        change: Assignment,
+        outbox: list[OutboxItem],
+    ) -> ConversationRow | None:
+        """Set the assignee if it is still `expected_id`; None when someone changed it first."""
+        sets: Document = {
+            "assignee": change.assignee.model_dump() if change.assignee else None,
+            "assigned_at": change.at,
+            "assigned_by": change.by.model_dump(),
+        }
+        doc = await self._col.find_one_and_update(
+            {
+                "_id": change.conversation_id,
+                "workspace_id": workspace_id,
+                "assignee.id": expected_id,
+            },
+            {"$set": sets, "$push": {"outbox": {"$each": outbox_entries(outbox)}}},
             return_document=ReturnDocument.AFTER,
         )
         return row_of(doc) if doc else None

@@ -1,0 +1,228 @@
+"""The live-update benchmark's workloads: open SSE streams, webhooks and events at fixed rates,
+the store floor, and the processes under test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError
+from pymongo import AsyncMongoClient
+
+from bench.inbox_workloads import PNID, headers, percentiles, signed, webhook
+from devtools.services import ServiceProcess, infra_env
+from hanout_shared.contracts import topics
+from hanout_shared.contracts.inbox import (
+    InboxMessageReceived,
+    InboxMessageReceivedEvent,
+    MessageState,
+)
+from hanout_shared.platform.kafka import ensure_topics
+
+APPS = json.dumps({"bench-app": {"app_secrets": ["bench-app-secret"], "verify_token": "bench"}})
+GROUPS = {
+    "": topics.WHATSAPP_INBOUND,
+    "-status": topics.WHATSAPP_STATUS,
+    "-templates": topics.WHATSAPP_TEMPLATES,
+    "-customers": topics.CUSTOMERS_EVENTS,
+    "-orders": topics.ORDERS_EVENTS,
+    "-activity": topics.INBOX_EVENTS,
+}
+MARK = re.compile(rb'"summary":"(bench \w+ \d+)"')
+
+
+class Streams:
+    """N open streams of one workspace; notes when each marked message reaches each stream."""
+
+    def __init__(self, url: str, workspace: str, count: int) -> None:
+        self._url, self._headers, self.count = url, headers(workspace), count
+        self.seen: dict[str, list[float]] = {}
+        self._open = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Streams:
+        self._tasks = [asyncio.create_task(self._read()) for _ in range(self.count)]
+        deadline = time.monotonic() + 60
+        while self._open < self.count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {self._open} of {self.count} streams opened")
+            await asyncio.sleep(0.05)
+        return self
+
+    async def _read(self) -> None:
+        loop, tail = asyncio.get_running_loop(), b""
+        timeout = httpx.Timeout(30, read=None)
+        async with (
+            httpx.AsyncClient(timeout=timeout, headers=self._headers) as client,
+            client.stream("GET", f"{self._url}/stream") as answer,
+        ):
+            answer.raise_for_status()
+            self._open += 1
+            async for chunk in answer.aiter_raw():
+                now, text = loop.time(), tail + chunk
+                cut = text.rfind(b"\n") + 1  # a mark may straddle chunks: scan whole lines only
+                for found in MARK.finditer(text, 0, cut):
+                    self.seen.setdefault(found.group(1).decode(), []).append(now)
+                tail = text[cut:]
+
+    async def __aexit__(self, *_: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def latencies(self, due: dict[str, float]) -> tuple[list[float], float]:
+        deliveries = [
+            t - due[mark] for mark, times in self.seen.items() if mark in due for t in times
+        ]
+        return deliveries, len(deliveries) / max(1, len(due) * self.count)
+
+
+async def settle(streams: Streams, due: dict[str, float], count: int, grace_s: float) -> None:
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        if sum(len(streams.seen.get(mark, [])) for mark in due) >= len(due) * count:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def webhooks(ingest: str, streams: Streams, rate: float, seconds: float) -> dict[str, Any]:
+    """Open loop: each webhook leaves on schedule whatever the earlier ones are doing."""
+    tag, loop = uuid.uuid4().hex[:6], asyncio.get_running_loop()
+    bodies, due, acks = [webhook(tag, i) for i in range(int(rate * seconds))], {}, []
+    async with httpx.AsyncClient(base_url=ingest, timeout=30) as hooks:
+
+        async def send(body: bytes, at: float) -> None:
+            await hooks.post("/webhooks/whatsapp", content=body, headers=signed(body))
+            acks.append(loop.time() - at)
+
+        tasks, begin = [], loop.time()
+        for i, (body, text) in enumerate(bodies):
+            if (wait := begin + i / rate - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            due[text] = begin + i / rate
+            tasks.append(asyncio.create_task(send(body, due[text])))
+        await asyncio.gather(*tasks)
+    await settle(streams, due, streams.count, grace_s=30)
+    deliveries, ratio = streams.latencies(due)
+    return {
+        "rate": rate,
+        "delivered": ratio,
+        "e2e": percentiles(deliveries),
+        "ack": percentiles(acks),
+    }
+
+
+def live_event(workspace: str, mark: str) -> bytes:
+    """An inbox event as the inbox publishes it, carrying the mark the streams look for."""
+    message = MessageState(
+        message_id=mark,
+        conversation_id=mark,
+        conversation_key=f"{workspace}:{PNID}:{mark}",
+        direction="inbound",
+        message_type="text",
+        summary=mark,
+        at=datetime.now(UTC),
+    )
+    event = InboxMessageReceivedEvent.create(
+        source="bench/inbox_live",
+        workspaceid=workspace,
+        subject=mark,
+        data=InboxMessageReceived(message=message),
+    )
+    return event.model_dump_json(exclude_none=True).encode()
+
+
+async def live_path(
+    bootstrap: str, workspace: str, streams: Streams, rate: float, seconds: float
+) -> dict[str, Any]:
+    """The ceiling: events produced straight to inbox.events.v1, no ingest and no store."""
+    tag, loop, due = uuid.uuid4().hex[:6], asyncio.get_running_loop(), {}
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        begin, sends = loop.time(), []
+        for i in range(int(rate * seconds)):
+            if (wait := begin + i / rate - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            mark = f"bench {tag} {i}"
+            due[mark] = begin + i / rate
+            sends.append(await producer.send(topics.INBOX_EVENTS, live_event(workspace, mark)))
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+    await settle(streams, due, streams.count, grace_s=30)
+    deliveries, ratio = streams.latencies(due)
+    return {"rate": rate, "delivered": ratio, "e2e": percentiles(deliveries)}
+
+
+async def store_upserts(url: str, database: str, n: int) -> dict[str, float]:
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(url)
+    scratch, samples = mongo[database]["bench_scratch"], []
+    try:
+        for _ in range(n):
+            started = time.perf_counter()
+            await scratch.update_one({"_id": uuid.uuid4().hex}, {"$inc": {"n": 1}}, upsert=True)
+            samples.append(time.perf_counter() - started)
+    finally:
+        await mongo.drop_database(database)
+        await mongo.close()
+    return percentiles(samples) | {"per_s": n / sum(samples)}
+
+
+async def skip_history(bootstrap: str, group: str) -> None:
+    """The shared broker holds other runs' messages: the inbox's groups start at the end."""
+    await ensure_topics(bootstrap, partitions=1, replication=1, topics=list(GROUPS.values()))
+    for suffix, topic in GROUPS.items():
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group + suffix)
+        await consumer.start()
+        try:
+            await consumer.topics()
+            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
+            consumer.assign(parts)
+            await consumer.commit(await consumer.end_offsets(parts))
+        except CommitFailedError as exc:
+            raise RuntimeError(f"group {group + suffix} is in use") from exc
+        finally:
+            await consumer.stop()
+
+
+@contextmanager
+def services(kafka: str, mongo: str, logs: Path, database: str) -> Iterator[dict[str, str]]:
+    common = {"HANOUT_ENV": "test", "LOG_LEVEL": "WARNING"}
+    ingest = ServiceProcess(
+        "ingest",
+        infra_env(
+            kafka,
+            mongo,
+            **common,
+            INGEST_META_APPS=APPS,
+            INGEST_MONGODB_DATABASE=f"{database}_ingest",
+        ),
+        logs,
+    )
+    inbox = ServiceProcess(
+        "inbox",
+        infra_env(
+            kafka, mongo, **common, INBOX_MONGODB_DATABASE=database, INBOX_CONSUMER_GROUP=database
+        ),
+        logs,
+    )
+    try:
+        for service in (ingest, inbox):
+            service.start()
+        for service in (ingest, inbox):
+            service.wait_ready(timeout=120)
+        yield {"ingest": ingest.url, "inbox": inbox.url}
+    finally:
+        inbox.stop()
+        ingest.stop()
