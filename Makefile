@@ -51,7 +51,8 @@ test-ferretdb: install ## the integration and e2e tests on FerretDB (SQLite) as 
 lint: ## ruff and mypy --strict
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check .
-	@$(RUN) mypy shared/hanout_shared $(foreach s,$(SERVICES),services/$(s)/$(s)) devtools
+	@$(RUN) mypy shared/hanout_shared $(foreach s,$(SERVICES),services/$(s)/$(s)) \
+		services/ingest/simulator devtools bench
 	@$(RUN) python -m devtools.schemas
 
 fmt: ## format and fix what ruff can

@@ -90,7 +90,7 @@ def cards(workspace: str, phones: list[str]) -> list[Customer]:
 
 async def seed(store: Store, workspace: str, count: int) -> tuple[list[str], float]:
     """`count` customers written through the store's own path; their numbers, and rows/s."""
-    source, phones = numbers(0), []
+    source, phones = numbers(0), list[str]()
     started = time.perf_counter()
     while len(phones) < count:
         batch = [next(source) for _ in range(min(SEED_BATCH, count - len(phones)))]

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 from bench.inbox_workloads import PNID, headers, percentiles, signed, webhook
+from devtools.groups import start_groups_at_end
 from devtools.services import ServiceProcess, infra_env
 from hanout_shared.contracts import topics
 from hanout_shared.contracts.inbox import (
@@ -27,17 +27,9 @@ from hanout_shared.contracts.inbox import (
     InboxMessageReceivedEvent,
     MessageState,
 )
-from hanout_shared.platform.kafka import ensure_topics
+from inbox.handlers import durable_groups
 
 APPS = json.dumps({"bench-app": {"app_secrets": ["bench-app-secret"], "verify_token": "bench"}})
-GROUPS = {
-    "": topics.WHATSAPP_INBOUND,
-    "-status": topics.WHATSAPP_STATUS,
-    "-templates": topics.WHATSAPP_TEMPLATES,
-    "-customers": topics.CUSTOMERS_EVENTS,
-    "-orders": topics.ORDERS_EVENTS,
-    "-activity": topics.INBOX_EVENTS,
-}
 MARK = re.compile(rb'"summary":"(bench \w+ \d+)"')
 
 
@@ -181,19 +173,7 @@ async def store_upserts(url: str, database: str, n: int) -> dict[str, float]:
 
 async def skip_history(bootstrap: str, group: str) -> None:
     """The shared broker holds other runs' messages: the inbox's groups start at the end."""
-    await ensure_topics(bootstrap, partitions=1, replication=1, topics=list(GROUPS.values()))
-    for suffix, topic in GROUPS.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group + suffix)
-        await consumer.start()
-        try:
-            await consumer.topics()
-            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
-            consumer.assign(parts)
-            await consumer.commit(await consumer.end_offsets(parts))
-        except CommitFailedError as exc:
-            raise RuntimeError(f"group {group + suffix} is in use") from exc
-        finally:
-            await consumer.stop()
+    await start_groups_at_end(bootstrap, durable_groups(group))
 
 
 @contextmanager

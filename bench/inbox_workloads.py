@@ -14,28 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
+from devtools.groups import start_groups_at_end
 from devtools.services import ServiceProcess, infra_env
-from hanout_shared.contracts import topics
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
+from inbox.handlers import durable_groups
 from inbox.model import conversation_id
 from inbox.search import phone_keys
 from inbox.store.queries import LIST_FIELDS
 
 SECRET, APP, PNID = "bench-app-secret", "bench-app", "110928374650192"
-GROUPS = {
-    "": topics.WHATSAPP_INBOUND,
-    "-status": topics.WHATSAPP_STATUS,
-    "-templates": topics.WHATSAPP_TEMPLATES,
-    "-customers": topics.CUSTOMERS_EVENTS,
-    "-orders": topics.ORDERS_EVENTS,
-    "-activity": topics.INBOX_EVENTS,
-}
 QUERIES = {
     "all": {},
     "unread": {"filter": "unread"},
@@ -82,31 +74,8 @@ def signed(body: bytes) -> dict[str, str]:
 
 
 async def skip_history(bootstrap: str, group: str, wait_s: float = 120.0) -> None:
-    """Start the inbox's groups at the end of their topics: the shared broker holds other runs'
-    messages, which the inbox would otherwise read from the earliest first. Kafka refuses the
-    commit while another inbox process consumes with the same group: wait for it to leave."""
-    await ensure_topics(bootstrap, partitions=1, replication=1, topics=list(GROUPS.values()))
-    deadline = time.monotonic() + wait_s
-    for suffix, topic in GROUPS.items():
-        while not await _commit_end(bootstrap, group + suffix, topic):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"another process keeps consuming as group {group + suffix!r}")
-            await asyncio.sleep(1.0)
-
-
-async def _commit_end(bootstrap: str, group: str, topic: str) -> bool:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
-        consumer.assign(parts)
-        await consumer.commit(await consumer.end_offsets(parts))
-    except CommitFailedError:
-        return False
-    finally:
-        await consumer.stop()
-    return True
+    """The shared broker holds other runs' messages: the inbox's groups start at the end."""
+    await start_groups_at_end(bootstrap, durable_groups(group), wait_s=wait_s)
 
 
 def start(

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError
 from pymongo import MongoClient
 
+from devtools.groups import commit_at_end
 from devtools.procs import free_port, run_coroutine, start_process, stop_process, wait_until
 from devtools.services import ServiceProcess, infra_env
 from hanout_shared.contracts import topics
@@ -63,34 +62,15 @@ def own_groups(run: str) -> dict[str, list[str]]:
     }
 
 
-async def _commit_end(bootstrap: str, group: str, names: list[str]) -> bool:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        parts = [
-            TopicPartition(topic, p)
-            for topic in names
-            for p in consumer.partitions_for_topic(topic) or {0}
-        ]
-        consumer.assign(parts)
-        await consumer.commit(await consumer.end_offsets(parts))
-    except CommitFailedError:  # another process consumes as this group right now
-        return False
-    finally:
-        await consumer.stop()
-    return True
-
-
 async def skip_history(bootstrap: str, run: str) -> None:
     """Start every group at its topics' end: the shared broker holds other runs' messages."""
     partitions = int(os.environ.get("KAFKA_TOPIC_PARTITIONS", "1"))
     await ensure_topics(bootstrap, partitions=partitions, replication=1)
     for group, names in own_groups(run).items():
-        if not await _commit_end(bootstrap, group, names):
+        if not await commit_at_end(bootstrap, group, names):
             raise RuntimeError(f"group {group} of this run is already in use")
     for group, names in SHARED_GROUPS.items():
-        await _commit_end(bootstrap, group, names)  # best effort: in use means already current
+        await commit_at_end(bootstrap, group, names)  # best effort: in use means already current
 
 
 def _healthy(url: str) -> bool:

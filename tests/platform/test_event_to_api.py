@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
+from devtools.groups import start_groups_at_end
 from devtools.services import ServiceProcess, infra_env
 from hanout_shared.contracts import deterministic_id, topics
 from hanout_shared.contracts.whatsapp import (
@@ -24,26 +25,16 @@ from hanout_shared.contracts.whatsapp import (
     conversation_key,
 )
 from hanout_shared.platform.auth import mint_dev_token
-from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
+from inbox.handlers import durable_groups
 
 pytestmark = pytest.mark.integration
 
 
 async def skip_history(bootstrap: str, group: str) -> None:
-    """Start the inbox's own group at the end of the topic: the shared broker holds other tests'
+    """Start the inbox's groups at the end of their topics: the shared broker holds other tests'
     messages, which the inbox would otherwise read from the earliest first."""
-    await ensure_topics(bootstrap, partitions=1, replication=1, topics=[topics.WHATSAPP_INBOUND])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        found = consumer.partitions_for_topic(topics.WHATSAPP_INBOUND) or {0}
-        parts = [TopicPartition(topics.WHATSAPP_INBOUND, p) for p in found]
-        consumer.assign(parts)
-        await consumer.commit(await consumer.end_offsets(parts))
-    finally:
-        await consumer.stop()
+    await start_groups_at_end(bootstrap, durable_groups(group))
 
 
 @pytest.fixture(scope="module")

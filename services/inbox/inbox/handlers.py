@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from faststream import Context
 from faststream.kafka import KafkaMessage, KafkaRouter
+from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
@@ -54,42 +55,21 @@ outbound_commands = router.publisher(
     "(key: conversation key)",
     schema=OutboundCommand,
 )
-inbound = router.subscriber(
-    topics.WHATSAPP_INBOUND,
-    group_id="inbox",
-    ack_policy=AckPolicy.NACK_ON_ERROR,
-    auto_offset_reset="earliest",
-)
-statuses = router.subscriber(
-    topics.WHATSAPP_STATUS,
-    group_id="inbox-status",
-    ack_policy=AckPolicy.NACK_ON_ERROR,
-    auto_offset_reset="earliest",
-)
-templates = router.subscriber(
-    topics.WHATSAPP_TEMPLATES,
-    group_id="inbox-templates",
-    ack_policy=AckPolicy.NACK_ON_ERROR,
-    auto_offset_reset="earliest",
-)
-customers = router.subscriber(
-    topics.CUSTOMERS_EVENTS,
-    group_id="inbox-customers",
-    ack_policy=AckPolicy.NACK_ON_ERROR,
-    auto_offset_reset="earliest",
-)
-orders = router.subscriber(
-    topics.ORDERS_EVENTS,
-    group_id="inbox-orders",
-    ack_policy=AckPolicy.NACK_ON_ERROR,
-    auto_offset_reset="earliest",
-)
-activity = router.subscriber(
-    topics.INBOX_EVENTS,
-    group_id="inbox-activity",
-    ack_policy=AckPolicy.NACK_ON_ERROR,
-    auto_offset_reset="earliest",
-)
+
+
+def _durable(topic: str, group_id: str) -> DefaultSubscriber:
+    """At-least-once, from the first offset for a new group: the inbox misses nothing."""
+    return router.subscriber(
+        topic, group_id=group_id, ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest"
+    )
+
+
+inbound = _durable(topics.WHATSAPP_INBOUND, "inbox")
+statuses = _durable(topics.WHATSAPP_STATUS, "inbox-status")
+templates = _durable(topics.WHATSAPP_TEMPLATES, "inbox-templates")
+customers = _durable(topics.CUSTOMERS_EVENTS, "inbox-customers")
+orders = _durable(topics.ORDERS_EVENTS, "inbox-orders")
+activity = _durable(topics.INBOX_EVENTS, "inbox-activity")
 # The live fan-out: every replica reads every event with a group of its own, from the end (its
 # clients want what happens from now on; a resume older than that reloads instead). Nothing is
 # committed: a restarted process is a new group, and a commit per event would cap the fan-out.
@@ -121,6 +101,11 @@ ASSIGNED = ConversationAssignedEvent.event_type().encode()
 StoreDep = Annotated[Store, Context("store")]
 PoisonDep = Annotated[Counter, Context("poison_messages")]
 HubDep = Annotated[Hub, Context("hub")]
+
+
+def durable_groups(group: str) -> dict[str, list[str]]:
+    """The committed consumer groups an inbox named `group` uses, with their topics."""
+    return {group + suffix: list(sub.topic_names) for sub, suffix in GROUP_SUFFIXES.items()}
 
 
 def name_consumer_groups(group: str) -> None:

@@ -8,51 +8,20 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import CommitFailedError
 
-from hanout_shared.contracts import CloudEvent, topics
-from hanout_shared.platform.kafka import ensure_topics
+from devtools.groups import start_groups_at_end
+from hanout_shared.contracts import CloudEvent
+from inbox.handlers import durable_groups
 
 from .conftest import token_for
 
 DEADLINE_S = 60.0
 
-GROUPS = {
-    "": topics.WHATSAPP_INBOUND,
-    "-status": topics.WHATSAPP_STATUS,
-    "-templates": topics.WHATSAPP_TEMPLATES,
-    "-customers": topics.CUSTOMERS_EVENTS,
-    "-orders": topics.ORDERS_EVENTS,
-    "-activity": topics.INBOX_EVENTS,
-}
-
 
 async def skip_history(bootstrap: str, group: str, wait_s: float = 120.0) -> None:
     """Start the inbox's groups at the end of their topics: the shared broker holds other runs'
-    messages, which the inbox would otherwise read from the earliest first. Kafka refuses the
-    commit while another inbox process consumes with the same group: wait for it to leave."""
-    await ensure_topics(bootstrap, partitions=1, replication=1, topics=list(GROUPS.values()))
-    deadline = time.monotonic() + wait_s
-    for suffix, topic in GROUPS.items():
-        while not await _commit_end(bootstrap, group + suffix, topic):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"another process keeps consuming as group {group + suffix!r}")
-            await asyncio.sleep(1.0)
-
-
-async def _commit_end(bootstrap: str, group: str, topic: str) -> bool:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
-        consumer.assign(parts)
-        await consumer.commit(await consumer.end_offsets(parts))
-    except CommitFailedError:
-        return False
-    finally:
-        await consumer.stop()
-    return True
+    messages, which the inbox would otherwise read from the earliest first."""
+    await start_groups_at_end(bootstrap, durable_groups(group), wait_s=wait_s)
 
 
 async def publish(bootstrap: str, topic: str, *events: CloudEvent) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from devtools.groups import start_groups_at_end
 from devtools.procs import (
     Process,
     free_port,
@@ -62,29 +63,11 @@ class SimulatorProcess:
             self.proc = None
 
 
-async def _commit_end(bootstrap_servers: str, group_id: str) -> None:
-    """A fresh group starts at the topic's end, not at every command the shared broker holds."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id,
-                                enable_auto_commit=False)  # fmt: skip
-    await producer.start()
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topics.WHATSAPP_OUTBOUND, p)
-                      for p in await producer.partitions_for(topics.WHATSAPP_OUTBOUND)]  # fmt: skip
-        consumer.assign(partitions)
-        await consumer.seek_to_end(*partitions)
-        await consumer.commit({tp: await consumer.position(tp) for tp in partitions})
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
 def ingest_env(kafka: str, mongo: str, graph_url: str, **extra: str) -> dict[str, str]:
     """Its own database and command group: other stacks on the shared broker stay apart."""
     apps = {TEST_APP: {"app_secrets": [TEST_SECRET], "verify_token": VERIFY_TOKEN}}
     group = f"ingest-outbound-{uuid.uuid4().hex[:8]}"
-    run_coroutine(lambda: _commit_end(kafka, group))
+    run_coroutine(lambda: start_groups_at_end(kafka, {group: [topics.WHATSAPP_OUTBOUND]}))
     return infra_env(
         kafka, mongo,
         HANOUT_ENV="test",
