@@ -65,8 +65,8 @@ schemas: ## rewrite the JSON Schema snapshots of the event contracts
 token: ## mint a development token: make token AGENT=a-1 WORKSPACE=demo ROLE=admin
 	@$(RUN) hanout-token --agent "$${AGENT:-agent-1}" --workspace "$${WORKSPACE:-demo}" --role "$${ROLE:-agent}"
 
-bench: install ## each service's benchmark at full size on the real stack (long); see bench/results
-	@for name in ingest customers orders inbox; do $(RUN) python -m bench.$$name || exit 1; done
+bench: install ## every benchmark at full size on both stores (long): bench/results/<date>.md
+	@$(RUN) python -m bench.report $(BENCH_ARGS)
 
 clean: ## remove local data (Kafka and store files of make dev) and caches
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache artifacts

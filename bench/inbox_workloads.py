@@ -8,6 +8,7 @@ import json
 import statistics
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,22 +20,28 @@ from pymongo import AsyncMongoClient
 
 from devtools.groups import start_groups_at_end
 from devtools.services import ServiceProcess, infra_env
+from hanout_shared.contracts.whatsapp import ContactIdentity, conversation_key
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
 from inbox.handlers import durable_groups
-from inbox.model import conversation_id
-from inbox.search import phone_keys
-from inbox.store.queries import LIST_FIELDS
+from inbox.model import InboundChange, LastMessage, conversation_id, to_ms
+from inbox.store.inbound import first_update
+from inbox.store.listing import ListCounts, list_keys, moves
+from inbox.store.queries import LIST_FIELDS, applied, row_of
 
 SECRET, APP, PNID = "bench-app-secret", "bench-app", "110928374650192"
+AGENT = "bench"
+SEED_BATCH, SPACING_S = 5_000, 20  # 100k conversations over 23 days of activity
 QUERIES = {
     "all": {},
     "unread": {"filter": "unread"},
+    "mine": {"filter": "mine"},
     "no_reply": {"filter": "no_reply"},
     "number": {"phone_number_id": PNID},
-    "name": {"q": "client 4242"},
-    "digits": {"q": "0600004242"},
+    "number_unread": {"phone_number_id": PNID, "filter": "unread"},
+    "name": {"q": "client 42"},
+    "digits": {"q": "0600000042"},
 }
 
 
@@ -79,8 +86,8 @@ async def skip_history(bootstrap: str, group: str, wait_s: float = 120.0) -> Non
 
 
 def start(
-    kafka: str, mongo: str, logs: Path, database: str
-) -> tuple[ServiceProcess, ServiceProcess]:
+    kafka: str, mongo: str, logs: Path, database: str, *, with_ingest: bool = True
+) -> list[ServiceProcess]:
     apps = json.dumps({APP: {"app_secrets": [SECRET], "verify_token": "bench"}})
     ingest = ServiceProcess(
         "ingest",
@@ -106,11 +113,12 @@ def start(
         ),
         logs,
     )
-    for service in (ingest, inbox):
+    services = [ingest, inbox] if with_ingest else [inbox]
+    for service in services:
         service.start()
-    for service in (ingest, inbox):
+    for service in services:
         service.wait_ready(timeout=120)
-    return ingest, inbox
+    return services
 
 
 def headers(workspace: str, role: str = "agent") -> dict[str, str]:
@@ -197,51 +205,74 @@ async def kafka_hop(bootstrap: str, n: int) -> dict[str, float]:
 
 
 def conversation_doc(workspace: str, i: int, at: datetime) -> dict[str, Any]:
-    """What the inbox stores for a contact after one message (see inbox.store.queries)."""
+    """What the inbox's store writes for a contact's first message (the same update, applied
+    in memory), varied: a third read, a quarter answered, a fifth assigned to the bench agent."""
     wa_id = f"2126{i:08d}"
-    key = f"{workspace}:{PNID if i % 2 else '220011223344556'}:{wa_id}"
-    when = at - timedelta(seconds=i)
-    last = {
-        "message_id": f"m{i}",
-        "direction": "inbound",
-        "type": "text",
-        "preview": f"salam {i}",
-        "at": when,
-    }
-    return {
-        "_id": conversation_id(key),
-        "workspace_id": workspace,
-        "conversation_key": key,
-        "phone_number_id": key.split(":")[1],
-        "contact": {"wa_id": wa_id, "profile_name": f"Client {i}"},
-        "phone_e164": f"+{wa_id}",
-        "last_message": last,
-        "last_activity_at": when,
-        "last_inbound_at": when,
-        "unread_count": i % 3,
-        "awaiting_reply": i % 4 != 0,
-        "search_names": [f"client {i}"],
-        "search_digits": phone_keys(f"+{wa_id}"),
-        "applied": [],
-    }
+    number = PNID if i % 2 else "220011223344556"
+    key = conversation_key(workspace, number, wa_id)
+    when = to_ms(at - timedelta(seconds=SPACING_S * i))
+    last = LastMessage(
+        message_id=f"m{i}", direction="inbound", type="text", preview=f"salam {i}", at=when
+    )
+    change = InboundChange(
+        event_id=f"seed-{workspace}-{i}",
+        workspace_id=workspace,
+        conversation_id=conversation_id(key),
+        conversation_key=key,
+        phone_number_id=number,
+        display_phone_number="212522000111",
+        contact=ContactIdentity(wa_id=wa_id, profile_name=f"Client {i}"),
+        phone_e164=f"+{wa_id}",
+        wamid=f"wamid.seed{i}",
+        at=when,
+        last=last,
+        counts_unread=i % 3 != 0,
+        opens_window=True,
+        awaits_reply=i % 4 != 0,
+    )
+    doc = applied(None, change, first_update(change))
+    if i % 5 == 0:
+        doc["assignee"] = {"id": AGENT, "name": "Bench"}
+        doc["lists"] = list_keys(row_of(doc))
+    return doc
 
 
 async def seed(mongo: AsyncMongoClient[Any], database: str, workspace: str, count: int) -> float:
-    collection, at, started = (
-        mongo[database]["conversations"],
-        datetime.now(UTC),
-        time.perf_counter(),
-    )
-    for start_at in range(0, count, 1000):
+    """Conversations and their list counts, written in big batches (not through the API)."""
+    db, at, started = mongo[database], datetime.now(UTC), time.perf_counter()
+    counts: Counter[str] = Counter()
+    for start_at in range(0, count, SEED_BATCH):
         batch = [
-            conversation_doc(workspace, i, at) for i in range(start_at, min(count, start_at + 1000))
+            conversation_doc(workspace, i, at)
+            for i in range(start_at, min(count, start_at + SEED_BATCH))
         ]
-        await collection.insert_many(batch, ordered=False)
+        for doc in batch:
+            counts += moves(doc, [], doc["lists"])
+        await db["conversations"].insert_many(batch, ordered=False)
+    await ListCounts(db["conversation_counts"]).add(workspace, counts)
     return count / (time.perf_counter() - started)
 
 
 def _get(api: httpx.AsyncClient, path: str, params: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
     return lambda: api.get(path, params=params)
+
+
+async def raw_finds(
+    collection: Any, workspace: str, oldest_shown: str, n: int
+) -> dict[str, dict[str, float]]:
+    """The store alone: the window that holds the first page (the list's own query shape), and
+    for contrast the sorted find the list used before (the workspace read whole, then sorted)."""
+    since = datetime.fromisoformat(oldest_shown) - timedelta(milliseconds=1)
+    window = {"workspace_id": workspace, "lists": "all", "last_activity_at": {"$gt": since}}
+    before = {"workspace_id": workspace, "last_activity_at": {"$exists": True}}
+    newest = [("last_activity_at", -1), ("_id", -1)]
+    return {
+        "raw_store_find": await timed(lambda: collection.find(window, LIST_FIELDS).to_list(), n),
+        "raw_sorted_find_before": await timed(
+            lambda: collection.find(before, LIST_FIELDS).sort(newest).limit(51).to_list(),
+            max(2, n // 50),
+        ),
+    }
 
 
 async def lists(
@@ -257,13 +288,8 @@ async def lists(
         result["page_2"] = await timed(_get(api, "/conversations", next_page), n)
         result["counts"] = await timed(lambda: api.get("/conversations/counts"), max(3, n // 10))
         result["bare_http"] = await timed(lambda: api.get("/healthz"), n)
-    collection = mongo[database]["conversations"]
-    query = {"workspace_id": workspace, "last_activity_at": {"$exists": True}}
-    newest = [("last_activity_at", -1), ("_id", -1)]
-    result["raw_store_find"] = await timed(
-        lambda: collection.find(query, LIST_FIELDS).sort(newest).limit(51).to_list(),
-        n,
-    )
+    oldest_shown = first["items"][-1]["last_activity_at"]
+    result |= await raw_finds(mongo[database]["conversations"], workspace, oldest_shown, n)
     scratch = mongo[database]["bench_scratch"]
     result["raw_store_upsert"] = await timed(
         lambda: scratch.update_one({"_id": uuid.uuid4().hex}, {"$inc": {"n": 1}}, upsert=True), n

@@ -4,7 +4,8 @@ Run by hand: `uv run python -m bench.ingest` (starts its own broker and store un
 KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL point at running ones). An open-loop generator sends
 signed webhooks at fixed rates and records the ack latency of each; in the same run it measures
 the ceilings the result is a ratio of: the bare HTTP endpoint of the same server at the same
-rates, and a raw aiokafka produce loop writing the same records. Writes bench/results/ingest.md
+rates, and a raw aiokafka produce loop writing the same records. It also reads the CPU the ingest
+processes and the machine spent, to say what limits the result. Writes bench/results/ingest.md
 and bench/results/ingest.json.
 """
 
@@ -12,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -27,8 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
+from bench.ingest_load import (
+    APP,
+    PNID,
+    SECRET,
+    Pool,
+    kafka_ceiling,
+    open_loop,
+    signed_request,
+    webhook,
+)
 from devtools.procs import free_port, start_process, stop_process, wait_until
 from devtools.services import infra_env
 from devtools.stack import running_stack
@@ -36,116 +43,43 @@ from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.settings import DEV_JWT_SECRET
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECRET, APP, PNID = "bench-app-secret", "bench-app", "110928374650192"
+TICK = os.sysconf("SC_CLK_TCK")
 Request = Callable[[int], Awaitable[int]]
+SUSTAINED = 0.95  # a rate is sustained when this share of it is achieved without errors
 
 
-def webhook(i: int) -> bytes:
-    """A compact, Meta-shaped text message with its own wamid (~700 bytes)."""
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "212522000111", "phone_number_id": PNID},
-        "contacts": [{"profile": {"name": "Client"}, "wa_id": f"2126{i % 10**8:08d}"}],
-        "messages": [{"from": f"2126{i % 10**8:08d}", "id": f"wamid.bench{uuid.uuid4().hex}",
-                      "timestamp": str(int(time.time())), "type": "text",
-                      "text": {"body": "Salam, wach kayn had l-produit b lon akhor?"}}],
-    }  # fmt: skip
-    change = {"value": value, "field": "messages"}
-    entry = {"id": "104857361029384", "changes": [change]}
-    body = {"object": "whatsapp_business_account", "entry": [entry]}
-    return json.dumps(body, separators=(",", ":")).encode()
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants (uvicorn's workers)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
-def signed_request(body: bytes, port: int) -> bytes:
-    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    head = (f"POST /webhooks/whatsapp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: application/json\r\nX-Hub-Signature-256: {signature}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")  # fmt: skip
-    return head.encode() + body
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of every core since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
 
 
-class Pool:
-    """Keep-alive HTTP/1.1 connections: far lighter than a full client, so the generator does
-    not eat the CPU the server under test needs."""
-
-    def __init__(self, port: int, size: int) -> None:
-        self.port, self.size = port, size
-        self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
-            asyncio.Queue()
-        )
-        self._opened = 0
-
-    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self._idle.empty() and self._opened < self.size:
-            self._opened += 1
-            return await asyncio.open_connection("127.0.0.1", self.port)
-        return await self._idle.get()
-
-    async def send(self, raw: bytes) -> int:
-        reader, writer = await self._connection()
-        writer.write(raw)
-        status_line = await reader.readline()
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        if length:
-            await reader.readexactly(length)
-        self._idle.put_nowait((reader, writer))
-        return int(status_line.split()[1]) if status_line else 0
-
-    async def close(self) -> None:
-        while not self._idle.empty():
-            _, writer = self._idle.get_nowait()
-            writer.close()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
-
-
-async def open_loop(request: Request, rate: float, seconds: float) -> dict[str, float]:
-    """Requests start on schedule whatever the answers do; latency counts from the schedule."""
-    count, latencies, errors = int(rate * seconds), [], 0
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-
-    async def one(i: int, due: float) -> None:
-        nonlocal errors
-        status = await request(i)
-        latencies.append(loop.time() - due)
-        errors += status != 200
-
-    tasks = []
-    for i in range(count):
-        due = started + i / rate
-        if (wait := due - loop.time()) > 0:
-            await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(one(i, due)))
-    await asyncio.gather(*tasks)
-    elapsed = loop.time() - started
-    return {"target_per_s": rate, "achieved_per_s": count / elapsed, "errors": errors,
-            "p50_ms": percentile(latencies, 0.5) * 1e3, "p99_ms": percentile(latencies, 0.99) * 1e3,
-            "p999_ms": percentile(latencies, 0.999) * 1e3}  # fmt: skip
-
-
-async def kafka_ceiling(bootstrap: str, records: list[bytes], window: int) -> dict[str, float]:
-    """A raw aiokafka loop writing what ingest writes per webhook (raw body + one event)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                linger_ms=1, max_request_size=4 * 1024 * 1024)  # fmt: skip
-    await producer.start()
-    try:
-        started = time.perf_counter()
-        for start in range(0, len(records), window):
-            futures = []
-            for body in records[start : start + window]:
-                futures.append(await producer.send("bench.ingest.raw", body, key=b"k"))
-                futures.append(await producer.send("bench.ingest.events", body[:1000], key=b"k"))
-            await asyncio.gather(*futures)
-        return {"webhooks_per_s": len(records) / (time.perf_counter() - started)}
-    finally:
-        await producer.stop()
+async def measured(request: Request, rate: float, seconds: float, pid: int) -> dict[str, float]:
+    """The open-loop result, with the CPU the server and the whole machine spent meanwhile."""
+    cpu, (busy, total) = tree_cpu_s(pid), machine_jiffies()
+    result = await open_loop(request, rate, seconds)
+    cpu, (busy_now, total_now) = tree_cpu_s(pid) - cpu, machine_jiffies()
+    busy, total = busy_now - busy, total_now - total
+    elapsed = result["count"] / result["achieved_per_s"]
+    return {**result, "server_cpu_ms_per_request": cpu / result["count"] * 1e3,
+            "server_cpu_percent": 100 * cpu / elapsed,
+            "machine_busy_percent": 100 * busy / max(total, 1)}  # fmt: skip
 
 
 def start_ingest(kafka: str, mongo: str, workers: int, logs: Path) -> tuple[Any, int]:
@@ -181,7 +115,7 @@ def sending(pool: Pool, requests: list[bytes]) -> Request:
     return send
 
 
-async def one_run(port: int, bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
+async def one_run(port: int, pid: int, bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
     pool = Pool(port, args.connections)
     bare = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
     try:
@@ -189,8 +123,8 @@ async def one_run(port: int, bootstrap: str, args: argparse.Namespace) -> dict[s
         result: dict[str, Any] = {"rates": {}}
         for rate in args.rates:
             requests = [signed_request(webhook(i), port) for i in range(int(rate * args.seconds))]
-            webhooks = await open_loop(sending(pool, requests), rate, args.seconds)
-            ceiling = await open_loop(sending(pool, [bare] * len(requests)), rate, args.seconds)
+            webhooks = await measured(sending(pool, requests), rate, args.seconds, pid)
+            ceiling = await measured(sending(pool, [bare] * len(requests)), rate, args.seconds, pid)
             result["rates"][str(rate)] = {"webhooks": webhooks, "bare_http": ceiling}
         records = [webhook(i) for i in range(int(max(args.rates) * args.seconds))]
         result["kafka_ceiling"] = await kafka_ceiling(bootstrap, records, args.connections)
@@ -209,20 +143,59 @@ def median_of(runs: list[dict[str, Any]], *path: str) -> float:
     return statistics.median(values)
 
 
+ROW_METRICS = ("achieved_per_s", "p50_ms", "p99_ms", "p999_ms", "errors", "server_cpu_percent",
+               "server_cpu_ms_per_request", "machine_busy_percent")  # fmt: skip
+
+
 def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
     rows = []
     for rate in args.rates:
         key = str(rate)
         row = {"rate": rate}
-        for metric in ("achieved_per_s", "p50_ms", "p99_ms", "p999_ms", "errors"):
+        for metric in ROW_METRICS:
             row[metric] = median_of(runs, "rates", key, "webhooks", metric)
         row["bare_achieved_per_s"] = median_of(runs, "rates", key, "bare_http", "achieved_per_s")
         row["bare_p99_ms"] = median_of(runs, "rates", key, "bare_http", "p99_ms")
+        row["bare_cpu_ms_per_request"] = median_of(
+            runs, "rates", key, "bare_http", "server_cpu_ms_per_request"
+        )
         rows.append(row)
     kafka = median_of(runs, "kafka_ceiling", "webhooks_per_s")
-    return {"when": datetime.now(UTC).isoformat(), "runs": len(runs), "seconds": args.seconds,
-            "workers": args.workers, "rows": rows, "kafka_ceiling_webhooks_per_s": kafka,
-            "raw": runs}  # fmt: skip
+    summary = {"when": datetime.now(UTC).isoformat(), "runs": len(runs), "seconds": args.seconds,
+               "workers": args.workers, "cores": os.cpu_count(), "rows": rows,
+               "kafka_ceiling_webhooks_per_s": kafka, "raw": runs}  # fmt: skip
+    summary["limits"] = what_limits(summary)
+    return summary
+
+
+def sustained(row: dict[str, Any]) -> bool:
+    return bool(row["errors"] == 0 and row["achieved_per_s"] >= SUSTAINED * row["rate"])
+
+
+def what_limits(summary: dict[str, Any]) -> str:
+    """One sentence from the figures: which resource ran out first at the highest rate."""
+    rows, workers = summary["rows"], summary["workers"]
+    best = max((row["rate"] for row in rows if sustained(row)), default=0.0)
+    top = rows[-1]
+    per_worker = top["server_cpu_percent"] / workers
+    if per_worker >= 85:
+        verdict = "ingest's own CPU (each worker's event loop is busy all the time)"
+    elif top["machine_busy_percent"] >= 85:
+        verdict = "the machine's CPU, shared by ingest, Kafka, the store and the load generator"
+    elif sustained(top):
+        verdict = "nothing yet: the highest rate asked for was sustained"
+    else:
+        verdict = "waiting on Kafka's acknowledgements (acks=all), not CPU"
+    cpu_ms = top["server_cpu_ms_per_request"]
+    return (
+        f"What limits it: {verdict}. Highest rate sustained without errors: {best:,.0f}/s. At "
+        f"{top['rate']:,.0f}/s ingest used {cpu_ms:.2f} ms CPU per webhook ({per_worker:.0f}% "
+        f"of a core per worker, {workers} worker(s); one core ≈ {1000 / max(cpu_ms, 1e-3):,.0f} "
+        f"webhooks/s) and the machine was {top['machine_busy_percent']:.0f}% busy on "
+        f"{summary['cores']} cores; the bare endpoint costs {top['bare_cpu_ms_per_request']:.2f} "
+        f"ms per request and raw aiokafka writes {summary['kafka_ceiling_webhooks_per_s']:,.0f} "
+        "webhooks/s."
+    )
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -233,19 +206,21 @@ def markdown(summary: dict[str, Any]) -> str:
         f"rate, {summary['workers']} uvicorn worker(s). Latency = from the scheduled send to "
         "the 200 (open loop), each webhook acknowledged by Kafka (acks=all) before its 200.",
         "",
-        "| rate/s | achieved/s | p50 ms | p99 ms | p99.9 ms | errors | bare p99 ms | "
-        "vs bare achieved |",
-        "|---|---|---|---|---|---|---|---|",
+        "| rate/s | achieved/s | p50 ms | p99 ms | p99.9 ms | errors | CPU ms/webhook | "
+        "machine busy | bare p99 ms | vs bare achieved |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary["rows"]:
         ratio = row["achieved_per_s"] / row["bare_achieved_per_s"]
         lines.append(
-            f"| {row['rate']} | {row['achieved_per_s']:.0f} | {row['p50_ms']:.1f} | "
+            f"| {row['rate']:.0f} | {row['achieved_per_s']:.0f} | {row['p50_ms']:.1f} | "
             f"{row['p99_ms']:.1f} | {row['p999_ms']:.1f} | {row['errors']:.0f} | "
+            f"{row['server_cpu_ms_per_request']:.2f} | {row['machine_busy_percent']:.0f}% | "
             f"{row['bare_p99_ms']:.1f} | {ratio:.2f} |"
         )
     kafka = summary["kafka_ceiling_webhooks_per_s"]
     lines += ["", f"Raw aiokafka ceiling (2 records per webhook, acks=all): {kafka:.0f}/s.", ""]
+    lines += [summary["limits"], ""]
     return "\n".join(lines)
 
 
@@ -262,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         proc, port = start_ingest(stack.kafka_bootstrap_servers, stack.mongodb_url,
                                   args.workers, Path(logs))  # fmt: skip
         try:
-            runs = [asyncio.run(one_run(port, stack.kafka_bootstrap_servers, args))
+            runs = [asyncio.run(one_run(port, proc.pid, stack.kafka_bootstrap_servers, args))
                     for _ in range(args.runs)]  # fmt: skip
         finally:
             stop_process(proc)

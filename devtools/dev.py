@@ -134,6 +134,7 @@ def main() -> int:
                 HANOUT_ENV="development",
                 KAFKA_TOPIC_PARTITIONS="12",
                 INGEST_GRAPH_API_URL=SIMULATOR_URL,
+                INBOX_INGEST_URL=f"http://127.0.0.1:{DEV_PORTS['ingest']}",  # library uploads
             )
             services = _start_services(stack, env)
             front = _start_front(stack)

@@ -44,8 +44,8 @@ def ferretdb_version(module_dir: Path = MODULE_DIR) -> str:
 
 def _sources_hash(module_dir: Path) -> str:
     digest = hashlib.sha256(BUILD_TAGS.encode())
-    for name in ("go.mod", "go.sum", "main.go"):
-        digest.update((module_dir / name).read_bytes())
+    for path in sorted([module_dir / "go.mod", module_dir / "go.sum", *module_dir.glob("*.go")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

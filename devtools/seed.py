@@ -1,10 +1,11 @@
 """`python -m devtools.seed`: a living demo inbox through the gateway's APIs and the Meta simulator.
 
 Two business numbers, a few dozen customers and conversations in French, Darija and Arabic, agent
-replies and orders in every stage. Idempotent: a registered number answers 409, customers are
-looked up before they are created, customer messages carry fixed wamids, and sends and orders
-carry fixed idempotency keys. A route that does not exist yet, or a service that does not answer,
-is reported and skipped, so the seed works at every stage of the backend.
+replies, orders in every stage and a content library. Idempotent: a registered number answers
+409, customers are looked up before they are created, customer messages carry fixed wamids, sends
+and orders carry fixed idempotency keys, and a library file is one item however often uploaded.
+A route that does not exist yet, or a service that does not answer, is reported and skipped, so
+the seed works at every stage of the backend.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class Seeder:
     def run(self, people: list[Contact]) -> Report:
         self.step("channels", self.channels)
         self.step("templates", self.templates)
+        self.step("library", self.library)
         self.step("customers", lambda: self.customers(people))
         self.step("messages", lambda: self.messages(people))
         self.step("replies", lambda: self.replies(people))
@@ -125,6 +127,15 @@ class Seeder:
             path = f"/api/ingest/channels/{number.phone_number_id}/templates/sync"
             self.admin.call("POST", path)
             self.report.count("templates")
+
+    def library(self) -> None:
+        """The files agents send from the composer; the same bytes are one item (200 again)."""
+        for name, filename, mime, content in data.LIBRARY:
+            params = {"filename": filename, "name": name}
+            headers = {"Content-Type": mime}
+            self.admin.call("POST", "/api/inbox/library", params=params, content=content,
+                            headers=headers)  # fmt: skip
+            self.report.count("library")
 
     def sim(self, method: str, path: str, body: Any) -> Any:
         if self.simulator is None:

@@ -179,3 +179,39 @@ def templates() -> list[dict[str, object]]:
         {"name": "promo_aid", "language": "fr", "status": "REJECTED", "category": "MARKETING",
          "id": "7004", "components": [{"type": "BODY", "text": "Promo"}]},
     ]  # fmt: skip
+
+
+def _pdf(title: str) -> bytes:
+    """A one-page PDF naming the document: enough for WhatsApp to show it as a document."""
+    text = f"BT /F1 18 Tf 60 760 Td ({title}) Tj ET".encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+# The content library: (name the team searches, file name, type, bytes).
+LIBRARY = [
+    ("Catalogue printemps 2026", "catalogue-printemps-2026.pdf", "application/pdf",
+     _pdf("Hanout - Catalogue printemps 2026")),
+    ("Tarifs livraison", "tarifs-livraison.pdf", "application/pdf",
+     _pdf("Tarifs de livraison: Casablanca 20 MAD, autres villes 30 MAD")),
+    ("Guide des tailles caftans", "guide-tailles.pdf", "application/pdf",
+     _pdf("Guide des tailles: S 36-38, M 40-42, L 44-46")),
+]  # fmt: skip

@@ -74,6 +74,16 @@ class ServiceProcess:
         """SIGKILL, as a crash would: no graceful shutdown, no final commit."""
         self.stop(grace=0.0)
 
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def restart(self, timeout: float = 60.0) -> float:
+        """Start again on the same port and env (after `kill`); the seconds until it is ready."""
+        self.stop()
+        self.start()
+        return self.wait_ready(timeout=timeout)
+
 
 def infra_env(kafka_bootstrap_servers: str, mongodb_url: str, **extra: str) -> dict[str, str]:
     return {

@@ -49,9 +49,16 @@ func run(host string, port int, dataDir, logLevel string) error {
 	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// FerretDB itself listens on a private Unix socket; clients reach it through the front.
+	socketDir, err := os.MkdirTemp("", "hanout-ferretdb-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(socketDir)
+	socket := filepath.Join(socketDir, "ferretdb.sock")
 	// The embeddable package starts no debug or metrics server, so no fixed port is taken.
 	db, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: net.JoinHostPort(host, strconv.Itoa(port))},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
@@ -59,13 +66,24 @@ func run(host string, port int, dataDir, logLevel string) error {
 	if err != nil {
 		return err
 	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	logger.Info("hanout-ferretdb listening", "addr", net.JoinHostPort(host, strconv.Itoa(port)), "sqlite", sqliteURL)
+	logger.Info("hanout-ferretdb listening", "addr", addr, "sqlite", sqliteURL)
+	served := make(chan error, 1)
+	go func() { served <- (&front{upstream: socket, logger: logger}).serve(ctx, ln) }()
 	// Run returns once the context is cancelled and every connection and the SQLite files are closed.
 	if err := db.Run(ctx); err != nil {
+		return err
+	}
+	stop()
+	if err := <-served; err != nil {
 		return err
 	}
 	logger.Info("hanout-ferretdb stopped")

@@ -26,9 +26,9 @@ from hanout_shared.contracts import topics
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
+from inbox.handlers import durable_groups
 
 SERVICES = ("ingest", "inbox", "customers", "orders")
-SHARED_GROUPS = {"orders": [topics.CUSTOMERS_EVENTS]}  # orders has no group setting yet
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,12 @@ def token(workspace_id: str, *, agent_id: str = "agent-1", admin: bool = False) 
 
 def own_groups(run: str) -> dict[str, list[str]]:
     """This run's consumer groups, so no other process on the broker shares their partitions."""
-    inbox, customers = f"e2e-{run}-inbox", f"e2e-{run}-customers"
+    customers = f"e2e-{run}-customers"
     return {
-        inbox: [topics.WHATSAPP_INBOUND],
-        f"{inbox}-status": [topics.WHATSAPP_STATUS],
-        f"{inbox}-templates": [topics.WHATSAPP_TEMPLATES],
-        f"{inbox}-customers": [topics.CUSTOMERS_EVENTS],
+        **durable_groups(f"e2e-{run}-inbox"),
         f"{customers}.inbound": [topics.WHATSAPP_INBOUND],
         f"{customers}.orders": [topics.ORDERS_EVENTS],
+        f"e2e-{run}-orders": [topics.CUSTOMERS_EVENTS],
         f"e2e-{run}-ingest-outbound": [topics.WHATSAPP_OUTBOUND],
     }
 
@@ -69,8 +67,6 @@ async def skip_history(bootstrap: str, run: str) -> None:
     for group, names in own_groups(run).items():
         if not await commit_at_end(bootstrap, group, names):
             raise RuntimeError(f"group {group} of this run is already in use")
-    for group, names in SHARED_GROUPS.items():
-        await commit_at_end(bootstrap, group, names)  # best effort: in use means already current
 
 
 def _healthy(url: str) -> bool:
@@ -105,6 +101,7 @@ def _service_env(kafka: str, mongo: str, run: str, simulator: str, apps: Any) ->
         INGEST_SEND_BACKOFF_S="0.05",
         INBOX_CONSUMER_GROUP=f"e2e-{run}-inbox",
         CUSTOMERS_CONSUMER_GROUP=f"e2e-{run}-customers",
+        ORDERS_CONSUMER_GROUP=f"e2e-{run}-orders",
         **{f"{name.upper()}_MONGODB_DATABASE": f"e2e_{run}_{name}" for name in SERVICES},
     )
 
@@ -119,8 +116,11 @@ def _drop_databases(mongo: str, run: str) -> None:
 
 
 @contextmanager
-def running_services(kafka: str, mongo: str, log_dir: Path) -> Iterator[Stack]:
-    """The simulator and the four services, ready; everything stopped and dropped afterwards."""
+def running_processes(
+    kafka: str, mongo: str, log_dir: Path
+) -> Iterator[tuple[Stack, dict[str, ServiceProcess]]]:
+    """The simulator and the four services, ready, with their processes (a fault test kills and
+    restarts them); everything stopped and dropped afterwards."""
     run, secret = uuid.uuid4().hex[:8], secrets.token_hex(16)
     app_id = f"e2e-app-{run}"
     run_coroutine(lambda: skip_history(kafka, run))
@@ -139,4 +139,11 @@ def running_services(kafka: str, mongo: str, log_dir: Path) -> Iterator[Stack]:
         for service in services.values():
             service.wait_ready(timeout=max(10.0, 180.0 - (time.monotonic() - started)))
         urls = {name: service.url for name, service in services.items()}
-        yield Stack(run, urls, simulator, app_id, secret, log_dir)
+        yield Stack(run, urls, simulator, app_id, secret, log_dir), services
+
+
+@contextmanager
+def running_services(kafka: str, mongo: str, log_dir: Path) -> Iterator[Stack]:
+    """The simulator and the four services, ready; everything stopped and dropped afterwards."""
+    with running_processes(kafka, mongo, log_dir) as (stack, _):
+        yield stack

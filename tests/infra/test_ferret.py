@@ -91,6 +91,37 @@ async def test_find_one_and_update_returns_the_document_after_the_change(
 
 
 @pytest.mark.integration
+async def test_concurrent_increments_of_one_document_are_all_applied(
+    things: AsyncCollection[Doc],
+) -> None:
+    await things.insert_one({"_id": "counter", "seq": 0})
+    bumps = [
+        things.find_one_and_update(
+            {"_id": "counter"}, {"$inc": {"seq": 1}}, return_document=ReturnDocument.AFTER
+        )
+        for _ in range(30)
+    ]
+    seen = [doc["seq"] for doc in await asyncio.gather(*bumps)]
+    assert sorted(seen) == list(range(1, 31))
+    await asyncio.gather(
+        *[things.update_one({"_id": "counter"}, {"$inc": {"seq": 1}}) for _ in range(30)]
+    )
+    assert await things.find_one({"_id": "counter"}) == {"_id": "counter", "seq": 60}
+
+
+@pytest.mark.integration
+async def test_of_concurrent_updates_on_the_same_version_one_wins(
+    things: AsyncCollection[Doc],
+) -> None:
+    await things.insert_one({"_id": "order-1", "version": 1})
+    moves = [
+        things.update_one({"_id": "order-1", "version": 1}, {"$set": {"version": 2, "by": n}})
+        for n in range(20)
+    ]
+    assert sum(result.modified_count for result in await asyncio.gather(*moves)) == 1
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize("grace", [10.0, 0.0], ids=["sigterm", "sigkill"])
 async def test_a_restart_on_the_same_data_dir_keeps_the_data(tmp_path: Path, grace: float) -> None:
     server = FerretServer(tmp_path / "ferret")

@@ -83,12 +83,6 @@ async def test_another_workspace_s_token_finds_nothing_of_workspace_a(
     assert not leaked(answer, owner.marks, url), answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator: GET /{version}/{media_id} ignores the phone_number_id parameter, which "
-    "Meta checks (media of another number is refused); ingest keeps no media ownership itself "
-    "and relies on it, so another workspace's number serves workspace A's file",
-)
 async def test_a_media_id_of_workspace_a_is_not_served_through_another_workspace_s_number(
     stack: Stack, owner: Tenant, intruder: Shop
 ) -> None:

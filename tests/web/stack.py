@@ -22,18 +22,23 @@ from devtools.seed_data import Roster, WorkspaceSpec, demo_workspace
 from devtools.services import ServiceProcess, infra_env
 from hanout_shared.contracts import topics
 from hanout_shared.platform.kafka import ensure_topics
+from inbox.handlers import durable_groups
 
-# The services' fixed consumer groups: started at their topics' end, so a run does not replay
-# what other tests left on the shared broker.
-GROUPS = {
-    "inbox": [topics.WHATSAPP_INBOUND],
-    "inbox-status": [topics.WHATSAPP_STATUS],
-    "inbox-templates": [topics.WHATSAPP_TEMPLATES],
-    "inbox-customers": [topics.CUSTOMERS_EVENTS],
-    "customers.inbound": [topics.WHATSAPP_INBOUND],
-    "customers.orders": [topics.ORDERS_EVENTS],
-    "orders": [topics.CUSTOMERS_EVENTS],
-}
+
+def _groups(run: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """This run's own consumer groups (the services' `*_CONSUMER_GROUP` settings), started at
+    their topics' end: a run neither shares partitions with another stack on the shared broker nor
+    replays the history other tests left there."""
+    names = {name: f"web-{run}-{name}" for name in ("inbox", "customers", "orders")}
+    groups = {
+        **durable_groups(names["inbox"]),
+        f"{names['customers']}.inbound": [topics.WHATSAPP_INBOUND],
+        f"{names['customers']}.orders": [topics.ORDERS_EVENTS],
+        names["orders"]: [topics.CUSTOMERS_EVENTS],
+        f"ingest-outbound-web-{run}": [topics.WHATSAPP_OUTBOUND],
+    }
+    env = {f"{name.upper()}_CONSUMER_GROUP": group for name, group in names.items()}
+    return {**env, "INGEST_OUTBOUND_GROUP": f"ingest-outbound-web-{run}"}, groups
 
 
 @dataclass(frozen=True)
@@ -106,20 +111,20 @@ def _start_gateway(stack: ExitStack, log_dir: Path, port: int, env: dict[str, st
 def web_stack(kafka: str, mongo: str, log_dir: Path) -> Iterator[WebStack]:
     run = uuid.uuid4().hex[:8]
     workspace = _workspace(run)
-    outbound_group = f"ingest-outbound-web-{run}"
-    groups = {**GROUPS, outbound_group: [topics.WHATSAPP_OUTBOUND]}
+    group_env, groups = _groups(run)
     run_coroutine(lambda: _skip_history(kafka, groups))
     gateway_port = free_port()
+    names = ("ingest", "inbox", "customers", "orders")
+    ports = {name: free_port() for name in names}
     with ExitStack() as stack:
         simulator = _start_simulator(stack, log_dir, gateway_port)
         env = infra_env(
             kafka, mongo, HANOUT_ENV="test", INGEST_GRAPH_API_URL=simulator,
-            INGEST_OUTBOUND_GROUP=outbound_group, INGEST_SEND_BACKOFF_S="0.05",
-            **{f"{name.upper()}_MONGODB_DATABASE": f"web_{name}_{run}"
-               for name in ("ingest", "inbox", "customers", "orders")},
+            INGEST_SEND_BACKOFF_S="0.05", **group_env,
+            INBOX_INGEST_URL=f"http://127.0.0.1:{ports['ingest']}",  # library media uploads
+            **{f"{name.upper()}_MONGODB_DATABASE": f"web_{name}_{run}" for name in names},
         )  # fmt: skip
-        names = ("ingest", "inbox", "customers", "orders")
-        services = [ServiceProcess(name, env, log_dir) for name in names]
+        services = [ServiceProcess(name, env, log_dir, port=ports[name]) for name in names]
         for service in services:
             service.start()
             stack.callback(service.stop)

@@ -61,10 +61,12 @@ def stack(
             seeder = Seeder(client, running.gateway_url, running.simulator_url, running.workspace)
             seeder.channels()
             seeder.templates()
+            seeder.library()
             _wait(lambda: _templates_synced(running, seeder), "templates synced to the inbox")
         yield running
 
 
+@pytest.mark.timeout(1500)  # a dozen journeys in a real browser on a shared, busy machine
 def test_the_issue_journeys_pass_in_a_real_browser(stack: WebStack) -> None:
     result = subprocess.run(
         ["node", "--test", "--test-concurrency=1", "e2e/"],

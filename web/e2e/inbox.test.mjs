@@ -72,6 +72,25 @@ describe("the chat screen", () => {
     await screenshot(page, "3-reply", "2-read");
   });
 
+  test("a library document is found by name and sent from the composer", async () => {
+    await page.getByRole("button", { name: "Library", exact: true }).click();
+    const picker = page.getByTestId("library-picker");
+    await picker.getByLabel("Search the library by name").fill("catalogue");
+    const item = picker.getByRole("button", { name: "Send Catalogue printemps 2026" });
+    await item.waitFor();
+    await picker.getByRole("button", { name: /^Send Tarifs/ }).waitFor({ state: "detached" }); // filtered by name
+    await picker.getByLabel("Caption (optional)").fill("Voici notre catalogue 📖");
+    await screenshot(page, "8-library", "1-search");
+    await item.focus();
+    await page.keyboard.press("Enter");
+    await picker.waitFor({ state: "detached" });
+    const sent = page.getByTestId("message").filter({ hasText: "Voici notre catalogue" });
+    await sent.filter({ hasText: "catalogue-printemps-2026.pdf" }).waitFor();
+    await sent.locator(".media-document").waitFor();
+    await sent.locator('[data-status="delivered"], [data-status="read"]').first().waitFor();
+    await screenshot(page, "8-library", "2-in-the-timeline");
+  });
+
   test("create an order and the panel's count, total and history update", async () => {
     await page.getByRole("toolbar", { name: "Quick actions" }).getByRole("button", { name: "Create order" }).click();
     const form = page.getByTestId("order-form");
@@ -81,6 +100,16 @@ describe("the chat screen", () => {
     await form.getByLabel("Unit price 1 (MAD)").fill("450");
     await form.getByLabel("Shipping fee (MAD)").fill("30");
     await form.getByTestId("order-total").filter({ hasText: /930,00/ }).waitFor();
+    await form.getByRole("button", { name: "+ Line" }).click();
+    await form.getByLabel("Product 2").fill("Savon noir");
+    await form.getByLabel("Quantity 2").fill("3");
+    await form.getByLabel("Unit price 2 (MAD)").fill("19,99");
+    await form.getByLabel("Line 2 total").filter({ hasText: /59,97/ }).waitFor();
+    await form.getByTestId("order-total").filter({ hasText: /989,97/ }).waitFor();
+    await screenshot(page, "4-order", "0-two-lines-exact");
+    await form.getByRole("button", { name: "Remove line 2" }).click();
+    await form.getByTestId("order-total").filter({ hasText: /930,00/ }).waitFor();
+    await form.getByLabel("Note").fill("Livrer après 18h");
     await screenshot(page, "4-order", "1-form");
     await form.getByRole("button", { name: "Create order" }).click();
     const panel = page.getByTestId("customer-panel");
@@ -96,6 +125,44 @@ describe("the chat screen", () => {
     await screenshot(page, "4-order", "3-stage-changed");
     await page.keyboard.press("Escape");
     await history.getByText("Confirmée").waitFor();
+  });
+
+  test("the panel's link opens the full customer card, which can be edited", async () => {
+    const link = page.getByTestId("customer-panel").getByRole("link", { name: "Full customer card" });
+    await link.focus();
+    await page.keyboard.press("Enter");
+    const card = page.getByTestId("customer-card");
+    await card.getByTestId("card-name").filter({ hasText: customer.name }).waitFor();
+    assert.match(new URL(page.url()).pathname, /^\/customers\/[^/]+$/);
+    await card.getByTestId("card-phones").filter({ hasText: `+${customer.waId}` }).waitFor();
+    await card.getByTestId("card-identities").filter({ hasText: customer.waId }).waitFor();
+    await card.getByText("Derb Dabachi 12").waitFor();
+    await card.getByTestId("card-created").filter({ hasText: SALMA }).waitFor();
+    const orders = card.getByTestId("card-orders");
+    await orders.getByText("Confirmée").waitFor();
+    await orders.getByText(/930,00/).waitFor();
+    await screenshot(page, "9-customer-card", "1-card");
+    await card.getByRole("button", { name: "Edit", exact: true }).click();
+    const editor = card.getByRole("form", { name: "Edit the customer card" });
+    await editor.getByLabel("Phones (one per line, any format)").fill(`+${customer.waId}\n06 61 23 45 67`);
+    await editor.getByLabel("Tags (comma-separated)").fill("fidèle, caftans");
+    await editor.getByLabel("Status").selectOption("VIP");
+    await screenshot(page, "9-customer-card", "2-editing");
+    await editor.getByRole("button", { name: "Save card" }).click();
+    await card.getByTestId("card-phones").filter({ hasText: "06 61 23 45 67 → +212661234567" }).waitFor();
+    await card.getByTestId("card-tags").filter({ hasText: "caftans" }).waitFor();
+    await card.getByTestId("card-updated").filter({ hasText: SALMA }).waitFor();
+    await card.getByText("VIP", { exact: true }).waitFor();
+    await screenshot(page, "9-customer-card", "3-saved");
+    await page.setViewportSize({ width: 390, height: 800 });
+    await card.getByTestId("card-name").waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), "no sideways scroll at phone width");
+    await screenshot(page, "9-customer-card", "4-phone-width");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goBack();
+    await card.waitFor({ state: "detached" });
+    await page.getByTestId("conversation-title").filter({ hasText: customer.name }).waitFor();
+    await page.getByTestId("customer-panel").getByText("caftans").waitFor();
   });
 
   test("an expired window shows the banner and only the template picker works", async () => {
@@ -175,8 +242,24 @@ describe("the chat screen", () => {
       await page.getByRole("tab", { name: "Internal note" }).click();
       await page.getByLabel("Internal note").fill("Cliente déjà appelée hier, préfère la livraison le soir");
       await page.locator("form.composer-form").getByRole("button", { name: "Add note" }).click();
-      await page2.getByTestId("note").filter({ hasText: "préfère la livraison le soir" }).waitFor();
+      const seen = page2.getByTestId("note").filter({ hasText: "préfère la livraison le soir" });
+      await seen.waitFor();
+      assert.equal(await page2.getByTestId("message").filter({ hasText: "préfère la livraison le soir" }).count(), 0);
+      assert.equal(await seen.getByRole("button", { name: "Edit the note" }).count(), 0, "not Youssef's note");
       await screenshot(page2, "7-team", "2-note");
+      const noteId = await page.getByTestId("note").filter({ hasText: "préfère la livraison le soir" }).getAttribute("data-note-id");
+      const own = page.locator(`[data-note-id="${noteId}"]`);
+      await own.getByRole("button", { name: "Edit the note" }).click();
+      await own.getByLabel("Edit the internal note").fill("Cliente déjà appelée hier, livraison le soir après 19h");
+      await screenshot(page, "7-team", "3-editing-own-note");
+      await own.getByLabel("Edit the internal note").press("Enter");
+      const edited = page2.getByTestId("note").filter({ hasText: "après 19h" });
+      await edited.getByTestId("note-edited").waitFor();
+      await screenshot(page2, "7-team", "4-note-edited");
+      await own.getByRole("button", { name: "Delete the note" }).click();
+      await own.getByRole("button", { name: "Yes, delete" }).click();
+      await edited.waitFor({ state: "detached" });
+      await screenshot(page2, "7-team", "5-note-deleted");
     } finally {
       await second.close();
     }

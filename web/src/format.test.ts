@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { centsToString, formatListTime, formatMad, sumCents, toCents } from "./format";
+import { centsToString, formatListTime, formatMad, lineCents, orderCents, sumCents, toCents } from "./format";
 
 describe("amounts", () => {
   it("sums decimal strings exactly, without floating point drift", () => {
@@ -8,6 +8,24 @@ describe("amounts", () => {
 
   it("reads one decimal as tenths", () => {
     expect(toCents("12.5")).toBe(1250);
+  });
+
+  it("computes a line in integer centimes: 3 × 19.99 is 59.97, not 59.97000000000001", () => {
+    expect(lineCents("19.99", 3)).toBe(5997);
+    expect(centsToString(lineCents("0.1", 3))).toBe("0.30");
+  });
+
+  it("totals an order's lines and shipping fee exactly", () => {
+    const lines = [
+      { unit_price: "19.99", quantity: 3 },
+      { unit_price: "0.10", quantity: 7 },
+      { unit_price: "450", quantity: 2 },
+    ];
+    expect(centsToString(orderCents(lines, "29.90"))).toBe("990.57");
+  });
+
+  it("counts whole quantities only", () => {
+    expect(lineCents("10.00", 2.7)).toBe(2000);
   });
 
   it("shows amounts in Moroccan dirhams", () => {

@@ -21,6 +21,16 @@ export function toCents(amount: string): number {
   return sign * cents;
 }
 
+/** A line's amount in integer centimes: never a float sum, so 3 × 19.99 is exactly 59.97. */
+export function lineCents(unitPrice: string, quantity: number): number {
+  return toCents(unitPrice) * Math.trunc(quantity);
+}
+
+/** An order's total in centimes: its lines plus the shipping fee. */
+export function orderCents(lines: { unit_price: string; quantity: number }[], fee: string): number {
+  return lines.reduce((sum, line) => sum + lineCents(line.unit_price, line.quantity), toCents(fee));
+}
+
 export function centsToString(cents: number): string {
   const sign = cents < 0 ? "-" : "";
   const abs = Math.abs(cents);

@@ -56,12 +56,15 @@ def _read(
         try:
             events.append(adapter.validate_json(body))
         except ValidationError as exc:
-            poison.labels(topic=topic, reason="invalid_event").inc()
-            logger.error(
-                "skipped an unreadable event",
-                extra={"topic": topic, "reason": str(exc)[:1000], "batch": message.message_id},
-            )
+            _skipped(poison, topic, "invalid_event", str(exc), message.message_id)
     return events
+
+
+def _skipped(poison: Counter, topic: str, reason: str, detail: str, ref: str) -> None:
+    poison.labels(topic=topic, reason=reason).inc()
+    logger.error(
+        "skipped an unusable event", extra={"topic": topic, "reason": detail[:1000], "ref": ref}
+    )
 
 
 async def _records(message: StreamMessage[Any]) -> Any:
@@ -140,7 +143,12 @@ async def on_order_event(message: KafkaMessage, store: StoreDep, poison: PoisonD
         summary = getattr(event.data, "order", None)
         if isinstance(event, UnknownEvent) or not isinstance(summary, OrderSummary):
             continue  # a newer order event type this build does not know: nothing to count yet
-        for customer_id in await store.orders.apply(event.workspaceid, OrderRow.of(summary)):
+        try:
+            row = OrderRow.of(summary)
+        except ValidationError as exc:
+            _skipped(poison, topics.ORDERS_EVENTS, "invalid_amount", str(exc), event.id)
+            continue
+        for customer_id in await store.orders.apply(event.workspaceid, row):
             moved[(event.workspaceid, customer_id)] = None
     for workspace_id, customer_id in moved:  # once per customer, however many of its orders
         await store.refresh_stats(workspace_id, customer_id)

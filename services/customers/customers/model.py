@@ -6,13 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from customers.matching import DEFAULT_REGION, InvalidPhone, identity_key, parse_phone, phone_key
 from hanout_shared.contracts.customers import CustomerCard, Identity, Phone
 from hanout_shared.contracts.orders import NOT_SPENT_STATES, OrderSummary
 
 STATS_CURRENCY = "MAD"
+CENTIME = Decimal("0.01")
 DEFAULT_STATUSES = ("VIP", "at risk", "to recontact", "blacklisted")
 EDITABLE_FIELDS = ("name", "phones", "identities", "city", "address", "tags", "status")
 
@@ -39,6 +40,14 @@ class OrderRow(Frozen):
     state: str
     placed_at: datetime
     version: int
+
+    @field_validator("total")
+    @classmethod
+    def _whole_centimes(cls, total: Decimal) -> Decimal:
+        """Stats add exact centimes; a finer amount is an order no shop can be paid."""
+        if total != total.quantize(CENTIME):
+            raise ValueError("an order total is a whole number of centimes")
+        return total
 
     @classmethod
     def of(cls, order: OrderSummary) -> "OrderRow":

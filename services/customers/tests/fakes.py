@@ -183,6 +183,9 @@ class FakeStore:
         await self.customers.insert_many(customers, outbox or {})
         await self.keys.sync(workspace_id, [(c.customer_id, [], c.keys()) for c in customers])
 
+    async def load(self, workspace_id: str, customers: Sequence[Customer]) -> None:
+        await self.add(workspace_id, customers)
+
     async def save(self, before: Customer, after: Customer, events: Sequence[CloudEvent]) -> bool:
         if not await self.customers.update(after, before.version, events):
             return False

@@ -142,6 +142,22 @@ async def test_stats_after_created_cancelled_and_redelivered_events(service: Ser
     assert Decimal(stats["total_spent"]) == Decimal("249.90")
 
 
+async def test_an_order_total_finer_than_a_centime_is_counted_and_skipped(
+    service: Service,
+) -> None:
+    customer_id = await create(service, name="Karim", phones=["0612345678"])
+    ws = service.workspace
+    await service.deliver_order(
+        order_created(ws, an_order(customer_id, total="10.005")),
+        order_created(ws, an_order(customer_id, total="10.50")),
+    )
+    card = await service.http.get(f"/customers/{customer_id}", headers=service.headers())
+    stats = card.json()["stats"]
+    assert stats["orders_count"] == 1 and Decimal(stats["total_spent"]) == Decimal("10.50")
+    metrics = (await service.http.get("/metrics")).text
+    assert 'reason="invalid_amount",topic="orders.events.v1"} 1.0' in metrics
+
+
 async def test_an_unreadable_event_is_counted_and_skipped(service: Service) -> None:
     await service.broker.publish(b"{not json", topics.WHATSAPP_INBOUND)
     await service.broker.publish({"type": "orders.order.created", "id": "x"}, topics.ORDERS_EVENTS)

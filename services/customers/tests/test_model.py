@@ -18,6 +18,7 @@ from customers.model import (
     new_customer,
     patched,
 )
+from customers.store.money import from_centimes, to_centimes
 from hanout_shared.contracts.customers import Identity
 
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
@@ -116,3 +117,11 @@ def test_stats_sum_exactly_with_no_float_rounding() -> None:
     stats = compute_stats([an_order_row("0.10", days=d) for d in range(3)])
     assert stats.total_spent == Decimal("0.30")
     assert compute_stats([]).total_spent == 0 and compute_stats([]).last_order_at is None
+
+
+def test_money_goes_to_the_store_as_exact_centimes_and_back() -> None:
+    for amount, centimes in [("249.90", 24990), ("0", 0), ("0.3", 30), ("1000000.01", 100000001)]:
+        assert to_centimes(Decimal(amount)) == centimes
+        assert from_centimes(centimes) == Decimal(amount)
+    with pytest.raises(ValueError, match="centimes"):
+        to_centimes(Decimal("10.005"))

@@ -112,6 +112,34 @@ async def test_the_key_index_tracks_shared_keys_idempotently(store: Any) -> None
     assert await store.keys.shared(ws, 10) == []
 
 
+async def test_a_bulk_load_leaves_what_adding_one_by_one_leaves(store: Any) -> None:
+    ws = random_ref("ws")
+    a, b = card(ws, name="Amal", phones=["0612345678"]), card(ws, phones=["+212612345678"])
+    await store.load(ws, [a, b, card(ws, name="Other", phones=["0700000000"])])
+    [(key, owners)] = await store.keys.shared(ws, 10)
+    assert (key, sorted(owners)) == ("tel:+212612345678", sorted([a.customer_id, b.customer_id]))
+    c = card(ws, phones=["06 12 34 56 78"])
+    await store.add(ws, [c])
+    [(_, owners)] = await store.keys.shared(ws, 10)
+    assert len(owners) == 3
+    await store.keys.sync(ws, [(a.customer_id, a.keys(), [])])
+    [(_, owners)] = await store.keys.shared(ws, 10)
+    assert sorted(owners) == sorted([b.customer_id, c.customer_id])
+    [found] = await store.customers.search(ws, "name_tokens", "ama", 10, 0)
+    assert found.customer_id == a.customer_id and found.stats.total_spent == 0
+
+
+async def test_a_search_pages_through_matches_only(store: Any) -> None:
+    ws = random_ref("ws")
+    await store.add(ws, [card(ws, phones=[f"06123456{i:02d}"]) for i in range(5)])
+    await store.add(ws, [card(ws, phones=["0698765432", "0711111111"])])
+    first = await store.customers.search(ws, "fragments", "6123456", 3, 0)
+    rest = await store.customers.search(ws, "fragments", "6123456", 3, 3)
+    assert len(first) == 3 and len(rest) == 2
+    assert not {c.customer_id for c in first} & {c.customer_id for c in rest}
+    assert await store.customers.search(ws, "fragments", "6987654329", 3, 0) == []
+
+
 async def test_orders_keep_their_latest_version_and_stats_follow_merges(store: Any) -> None:
     ws = random_ref("ws")
     a, b = card(ws, name="A"), card(ws, name="B")

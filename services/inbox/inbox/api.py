@@ -106,7 +106,7 @@ async def count_conversations(
     agent: Agent, inbox: InboxDep, phone_number_id: NumberSelector = None, q: Search = None
 ) -> FilterCounts:
     query = ListQuery(phone_number_id=phone_number_id, search=search(q), agent_id=agent.agent_id)
-    return await inbox.store.conversations.counts(agent.workspace_id, query)
+    return await inbox.store.conversations.counts_of(agent.workspace_id, query)
 
 
 @router.get("/conversations/{conversation_id}", summary="One conversation", responses=NOT_FOUND)

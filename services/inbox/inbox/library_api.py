@@ -76,10 +76,10 @@ class IngestMedia:
 class SendFromLibrary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_id: str
+    item_id: str = Field(min_length=1, max_length=200)
     caption: str | None = Field(default=None, max_length=1024, description="Not for audio")
     client_id: str | None = Field(default=None, min_length=1, max_length=200)
-    reply_to_message_id: str | None = None
+    reply_to_message_id: str | None = Field(default=None, max_length=200)
 
 
 async def _body(request: Request, limit: int) -> bytes:

@@ -8,6 +8,7 @@ from faststream.kafka import KafkaBroker
 
 from hanout_shared.platform.kafka import publish_event
 from inbox.handlers import ADAPTERS, PUBLISHERS
+from inbox.model import OutboxItem
 from inbox.store.documents import Outbox
 
 logger = logging.getLogger("hanout.inbox")
@@ -21,24 +22,32 @@ class OutboxRelay:
     ) -> None:
         self._outboxes, self._broker = outboxes, broker
         self._interval_s, self._timeout_s = interval_s, timeout_s
+        # Documents this process is publishing now: the sweep leaves them to the request that
+        # wrote them, or it would publish the same events twice (at least once, not twice).
+        self._busy: set[str] = set()
         self._task: asyncio.Task[None] | None = None
 
     async def publish(self, outbox: Outbox, doc_id: str) -> bool:
         """Publish one document's events; False (logged) when Kafka did not take them in time."""
+        if doc_id in self._busy:
+            return True
+        self._busy.add(doc_id)
         try:
             await asyncio.wait_for(self._drain(outbox, doc_id), self._timeout_s)
         except Exception:  # the events stay in the outbox: the sweep retries them
             logger.warning("events left in the outbox", extra={"doc_id": doc_id}, exc_info=True)
             return False
+        finally:
+            self._busy.discard(doc_id)
         return True
 
     async def _drain(self, outbox: Outbox, doc_id: str) -> None:
-        published: list[str] = []
+        published: list[OutboxItem] = []
         try:
             for item in await outbox.pending(doc_id):
                 event = ADAPTERS[item.topic].validate_python(item.body)
                 await publish_event(PUBLISHERS[item.topic], event)
-                published.append(item.event_id)
+                published.append(item)
         finally:
             if published:
                 await outbox.clear(doc_id, published)

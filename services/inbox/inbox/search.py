@@ -78,7 +78,7 @@ def search(query: str | None) -> Search | None:
         return Search(text=fold(text))
     digits = re.sub(r"\D", "", text)
     if not digits:
-        return None
+        return Search(text=fold(text))  # punctuation is text too: `.*` finds a name with `.*`
     try:
         number = phonenumbers.parse(text, "MA")
         if phonenumbers.is_valid_number(number):

@@ -53,7 +53,9 @@ class SendMessage(BaseModel):
     client_id: str | None = Field(
         default=None, min_length=1, max_length=200, description="The key, if no header is sent"
     )
-    reply_to_message_id: str | None = Field(default=None, description="Quote this message")
+    reply_to_message_id: str | None = Field(
+        default=None, max_length=200, description="Quote this message"
+    )
 
 
 class SendOrder(BaseModel):

@@ -27,8 +27,8 @@ class FakeOutbox:
         items = self.docs.get(doc_id, {}).get("outbox", [])
         return [OutboxItem.model_validate(item) for item in items]
 
-    async def clear(self, doc_id: str, event_ids: list[str]) -> None:
-        doc = self.docs[doc_id]
+    async def clear(self, doc_id: str, items: list[OutboxItem]) -> None:
+        doc, event_ids = self.docs[doc_id], {item.event_id for item in items}
         doc["outbox"] = [i for i in doc.get("outbox", []) if i["event_id"] not in event_ids]
 
     async def holders(self, limit: int) -> list[str]:

@@ -198,7 +198,7 @@ class FakeConversations:
             rows = [d for d in rows if (d["last_activity_at"], d["id"]) < after]
         return [_row(d) for d in rows[: query.limit]]
 
-    async def counts(self, workspace_id: str, query: ListQuery) -> FilterCounts:
+    async def counts_of(self, workspace_id: str, query: ListQuery) -> FilterCounts:
         rows = self._listed(workspace_id, query)
         return FilterCounts(
             **{name: sum(1 for d in rows if test(d, query)) for name, test in _FILTERS.items()}

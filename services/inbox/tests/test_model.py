@@ -66,7 +66,8 @@ def test_the_displayed_name_prefers_the_card_then_the_profile_then_the_number() 
         ("0021261", Search(digits="21261")),
         ("Fâtima", Search(text="fatima")),
         ("  ", None),
-        ("--", None),
+        ("--", Search(text="--")),
+        (".*", Search(text=".*")),
     ],
 )
 def test_a_search_is_a_name_or_the_digits_of_a_number_in_any_format(

@@ -121,7 +121,7 @@ async def test_lists_filter_search_count_and_page_alike(store: Any) -> None:
     assert [r.contact.profile_name for r in by_digits + by_name] == ["Youssef", "Zineb"]
     mark = await store.conversations.mark_read(ws, rows[0].id, _read(), [])
     assert mark.unread_count == 0
-    counts = await store.conversations.counts(ws, ListQuery(agent_id="agent-1"))
+    counts = await store.conversations.counts_of(ws, ListQuery(agent_id="agent-1"))
     assert (counts.all, counts.unread, counts.mine, counts.no_reply) == (3, 2, 0, 3)
     assert await store.conversations.page(random_ref("ws"), ListQuery()) == []
 
@@ -188,7 +188,7 @@ async def test_a_send_is_stored_once_and_its_status_only_moves_forward(store: An
     assert await store.messages.add_send(ws, send, outbox) is False
     assert [i.event_id for i in await store.messages.outbox.pending(send.message.id)] == ["e1"]
     assert send.message.id in await store.messages.outbox.holders(100)
-    await store.messages.outbox.clear(send.message.id, ["e1"])
+    await store.messages.outbox.clear(send.message.id, outbox)
     assert await store.messages.outbox.pending(send.message.id) == []
     at = to_ms(now())
     linked = await store.messages.link_accepted(ws, send.send_key, "wamid.1", at)

@@ -14,15 +14,21 @@ from fastapi.responses import PlainTextResponse
 
 from hanout_shared.contracts import deterministic_id
 from hanout_shared.platform.errors import ApiError, ErrorBody
-from ingest.handlers import RawWebhook, publish_durably
-from ingest.meta import Delivery, Outgoing, Translation, dead_letter, translate
+from ingest.meta import (
+    DEAD_LETTER_TEXT_LIMIT,
+    Delivery,
+    Outgoing,
+    Translation,
+    dead_letter,
+    translate,
+)
 from ingest.meta_parts import phone_number_ids, routing_key
 from ingest.metrics import IngestMetrics
+from ingest.records import RawWebhook, Record, Sink, event_record, write_durably
 from ingest.store import ChannelDirectory
 
 logger = logging.getLogger("hanout.ingest.webhook")
 router = APIRouter(prefix="/webhooks/whatsapp", tags=["meta webhook"])
-DEAD_LETTER_TEXT_LIMIT = 256 * 1024  # the dead-letter topic keeps Kafka's default 1 MB records
 
 
 @dataclass(frozen=True)
@@ -49,11 +55,17 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorBody} for status in statuses}
 
 
+def _json_errors(statuses: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """Errors of a route whose own answer is not JSON (the route's media type would apply)."""
+    content = {"application/json": {"schema": ErrorBody.model_json_schema()}}
+    return {status: {"description": text, "content": content} for status, text in statuses.items()}
+
+
 @router.get(
     "",
     summary="Verification handshake: echo hub.challenge when hub.verify_token matches",
     response_class=PlainTextResponse,
-    responses=_errors(400, 403),
+    responses=_json_errors({400: "Missing parameters", 403: "Wrong hub.mode or hub.verify_token"}),
 )
 async def verify(
     request: Request,
@@ -104,8 +116,11 @@ def _parse(body: bytes, delivery: Delivery) -> dict[str, Any] | Outgoing:
 
 async def _durably(request: Request, outgoing: list[Outgoing], raw: RawWebhook | None) -> None:
     config: WebhookConfig = request.app.state.webhook_config
+    sink: Sink = request.app.state.webhook_sink
+    records: list[Record] = [] if raw is None else [raw.record()]  # the body first, always
+    records.extend(event_record(item) for item in outgoing)
     try:
-        await publish_durably(outgoing, raw, config.ack_timeout_s)
+        await write_durably(sink, records, config.ack_timeout_s)
     except Exception as exc:  # whatever the cause, Kafka did not ack: Meta must retry
         request.app.state.metrics.webhooks.labels("kafka_unavailable").inc()
         logger.warning("webhook not acknowledged by Kafka", extra={"error": repr(exc)})

@@ -18,6 +18,7 @@ from ingest import admin, api, handlers, media
 from ingest.api import WebhookConfig
 from ingest.graph import GraphClient
 from ingest.metrics import IngestMetrics
+from ingest.records import BrokerSink, KafkaSink
 from ingest.sender import Sender
 from ingest.settings import IngestSettings
 from ingest.store import ChannelDirectory, IngestStore, connect
@@ -27,13 +28,13 @@ RECORD_OVERHEAD = 64 * 1024
 
 
 def make_broker(settings: IngestSettings, registry: CollectorRegistry) -> KafkaBroker:
-    """Like the platform's broker (acks=all, idempotent), with short timeouts so a Kafka outage
+    """Like the platform's broker (acks=all, not idempotent), with short timeouts so a Kafka outage
     answers Meta 503 quickly, and records as large as the biggest webhook body."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id="ingest",
         acks="all",
-        enable_idempotence=True,
+        enable_idempotence=False,
         request_timeout_ms=settings.kafka_request_timeout_ms,
         linger_ms=settings.kafka_linger_ms,
         max_request_size=settings.max_body_bytes + RECORD_OVERHEAD,
@@ -57,6 +58,18 @@ async def allow_large_raw_records(bootstrap_servers: str, max_bytes: int) -> Non
         await admin_client.close()
 
 
+def make_sink(settings: IngestSettings, broker: KafkaBroker | None) -> KafkaSink | BrokerSink:
+    """The webhook path's producer; an injected broker (in-memory in tests) takes its records."""
+    if broker is not None:
+        return BrokerSink(broker)
+    return KafkaSink(
+        settings.kafka_bootstrap_servers,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        linger_ms=settings.kafka_linger_ms,
+        max_request_size=settings.max_body_bytes + RECORD_OVERHEAD,
+    )
+
+
 def create_app(
     settings: IngestSettings | None = None,
     *,
@@ -69,9 +82,10 @@ def create_app(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Graph call is noise
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry)
+    sink = make_sink(settings, broker)
     broker = broker or make_broker(settings, registry)
     client = connect(settings.mongodb_url)
-    store = store or IngestStore(client[settings.mongodb_database])
+    store = store or IngestStore(client[settings.mongodb_database], settings.token_cipher())
     graph = GraphClient(
         settings.graph_api_url,
         settings.graph_api_version,
@@ -98,6 +112,8 @@ def create_app(
         ack_timeout_s=settings.kafka_ack_timeout_s,
     )
 
+    starts, stops = ([sink.start], [sink.stop]) if isinstance(sink, KafkaSink) else ([], [])
+
     async def prepare_raw_topic() -> None:
         max_bytes = settings.max_body_bytes + RECORD_OVERHEAD
         await allow_large_raw_records(settings.kafka_bootstrap_servers, max_bytes)
@@ -119,10 +135,11 @@ def create_app(
             "metrics": metrics,
             "registry": registry,
             "webhook_config": webhook_config,
+            "webhook_sink": sink,
             "meta_app_ids": frozenset(settings.meta_apps),
             "media_max_bytes": settings.media_max_bytes,
         },
-        on_startup=[store.ensure_indexes, prepare_raw_topic, directory.refresh],
-        on_shutdown=[graph.close],
+        on_startup=[store.ensure_indexes, prepare_raw_topic, directory.refresh, *starts],
+        on_shutdown=[graph.close, *stops],
         description="The WhatsApp boundary: Meta webhooks in, Graph API calls out.",
     )

@@ -1,9 +1,12 @@
 """Meta's webhook JSON turned into our events, with pure functions (no I/O)."""
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from pydantic import ValidationError
 
 from hanout_shared.contracts import CloudEvent, deterministic_id, topics
 from hanout_shared.contracts.whatsapp import (
@@ -36,6 +39,7 @@ TEMPLATE_FIELDS = frozenset(
 # A malformed item is dead-lettered rather than failing the POST (Meta would retry it for days).
 MALFORMED = (ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError)
 Channels = Mapping[str, ChannelRecord]
+DEAD_LETTER_TEXT_LIMIT = 256 * 1024  # the dead-letter topic keeps Kafka's default 1 MB records
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,12 @@ def dead_letter(
 ) -> Outgoing:
     """`data`: the optional fields of DeadLettered (raw, raw_text, detail, original_topic, ...)."""
     data.setdefault("original_topic", topics.WEBHOOKS_RAW)
-    letter = DeadLettered(reason=reason, received_at=delivery.received_at, **data)
+    try:
+        letter = DeadLettered(reason=reason, received_at=delivery.received_at, **data)
+    except ValidationError:  # e.g. an item nested deeper than JSON values are validated
+        data["raw_text"] = _as_text(data.pop("raw", None))
+        data.setdefault("detail", "the item is nested too deeply to keep as JSON")
+        letter = DeadLettered(reason=reason, received_at=delivery.received_at, **data)
     event = DeadLetteredEvent.create(
         source=SOURCE,
         workspaceid=workspace_id or UNASSIGNED_WORKSPACE,
@@ -76,6 +85,13 @@ def dead_letter(
         time=delivery.received_at,
     )
     return Outgoing(topics.WHATSAPP_DEADLETTER, event)
+
+
+def _as_text(raw: Any) -> str:
+    try:
+        return json.dumps(raw, separators=(",", ":"))[:DEAD_LETTER_TEXT_LIMIT]
+    except (ValueError, RecursionError):
+        return "<too deeply nested to serialise>"
 
 
 @dataclass(frozen=True)

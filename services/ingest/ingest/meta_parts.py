@@ -4,6 +4,7 @@ Only the ids and the timestamp are required: any other field of the wrong type i
 than losing the whole message, because Meta changes shapes without versioning.
 """
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from hanout_shared.contracts.whatsapp import (
 )
 
 Fields = dict[str, Any]
-DIGITS = frozenset("0123456789")
+NOT_DIGITS = re.compile(r"[^0-9]+")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -51,7 +52,7 @@ def digits(value: Any) -> str | None:
     """Meta's user ids are digits; one of its tables shows `+`, so strip anything else."""
     if not isinstance(value, str):
         return None
-    return "".join(ch for ch in value if ch in DIGITS) or None
+    return NOT_DIGITS.sub("", value) or None
 
 
 def epoch(value: Any) -> int:

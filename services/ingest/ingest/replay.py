@@ -126,7 +126,9 @@ async def _main(args: argparse.Namespace) -> ReplayReport:
     configure_logging("ingest-replay", settings.log_level)
     client = connect(settings.mongodb_url)
     try:
-        records = await ChannelStore(client[settings.mongodb_database]).all_channels()
+        records = await ChannelStore(
+            client[settings.mongodb_database], settings.token_cipher()
+        ).all_channels()
     finally:
         await client.close()
     channels = {record.phone_number_id: record for record in records}

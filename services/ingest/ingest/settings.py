@@ -4,6 +4,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from hanout_shared.platform.settings import ServiceSettings
+from ingest.token_cipher import TokenCipher
 
 DEV_APP_ID = "hanout-dev-app"
 DEV_APP_SECRET = "hanout-dev-app-secret"
@@ -45,6 +46,11 @@ class IngestSettings(ServiceSettings):
     send_backoff_s: float = Field(default=1.0, ge=0)
     send_backoff_max_s: float = Field(default=30.0, ge=0)
     channel_cache_ttl_s: float = 5.0
+    token_keys: list[SecretStr] | None = Field(
+        default=None,
+        description="Fernet keys sealing channel access tokens at rest (first encrypts, all "
+        "decrypt); none: tokens stored as given",
+    )
 
     @model_validator(mode="after")
     def refuse_dev_app_in_production(self) -> "IngestSettings":
@@ -58,6 +64,9 @@ class IngestSettings(ServiceSettings):
             for app_id, app in self.meta_apps.items()
             for secret in app.app_secrets
         ]
+
+    def token_cipher(self) -> TokenCipher:
+        return TokenCipher([key.get_secret_value() for key in self.token_keys or []])
 
     def verify_tokens(self) -> list[bytes]:
         return [app.verify_token.get_secret_value().encode() for app in self.meta_apps.values()]

@@ -1,5 +1,7 @@
 """The ingest service's MongoDB collections (the only module that imports pymongo)."""
 
+import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,8 +14,10 @@ from pymongo.errors import DuplicateKeyError
 
 from hanout_shared.contracts.whatsapp import MetaError
 from ingest.model import ChannelRecord, SendRecord
+from ingest.token_cipher import TokenCipher
 
 Document = dict[str, Any]
+logger = logging.getLogger("hanout.ingest.store")
 
 
 class ChannelExists(Exception):
@@ -24,23 +28,27 @@ def connect(url: str) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(url, tz_aware=True, connect=False)
 
 
-def _channel(doc: Document) -> ChannelRecord:
-    doc = {**doc, "phone_number_id": doc["_id"]}
-    return ChannelRecord.model_validate(doc)
-
-
 class ChannelStore:
-    """The registry of business numbers; `_id` is Meta's phone_number_id, unique across tenants."""
+    """The registry of business numbers; `_id` is Meta's phone_number_id, unique across tenants.
+    Access tokens are stored sealed by the cipher (encrypted when keys are configured)."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], cipher: TokenCipher | None = None) -> None:
         self._channels = db["channels"]
+        self._cipher = cipher or TokenCipher([])
+
+    def _record(self, doc: Document) -> ChannelRecord:
+        token = self._cipher.open(doc["access_token"])
+        return ChannelRecord.model_validate(
+            {**doc, "phone_number_id": doc["_id"], "access_token": token}
+        )
 
     async def ensure_indexes(self) -> None:
         await self._channels.create_index([("workspace_id", ASCENDING)])
 
     async def add(self, record: ChannelRecord) -> None:
         doc = record.model_dump(exclude={"phone_number_id", "access_token"})
-        doc.update(_id=record.phone_number_id, access_token=record.access_token.get_secret_value())
+        token = self._cipher.seal(record.access_token.get_secret_value())
+        doc.update(_id=record.phone_number_id, access_token=token)
         try:
             await self._channels.insert_one(doc)
         except DuplicateKeyError as exc:
@@ -48,28 +56,29 @@ class ChannelStore:
 
     async def list_for_workspace(self, workspace_id: str) -> list[ChannelRecord]:
         cursor = self._channels.find({"workspace_id": workspace_id}).sort("_id", ASCENDING)
-        return [_channel(doc) async for doc in cursor]
+        return [self._record(doc) async for doc in cursor]
 
     async def get(self, workspace_id: str, phone_number_id: str) -> ChannelRecord | None:
         doc = await self._channels.find_one({"_id": phone_number_id, "workspace_id": workspace_id})
-        return _channel(doc) if doc else None
+        return self._record(doc) if doc else None
 
     async def update(
         self, workspace_id: str, phone_number_id: str, changes: Mapping[str, Any]
     ) -> ChannelRecord | None:
-        values = {
-            k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in changes.items()
-        }
+        values = dict(changes)
+        if (token := values.get("access_token")) is not None:
+            secret = token.get_secret_value() if isinstance(token, SecretStr) else token
+            values["access_token"] = self._cipher.seal(secret)
         values["updated_at"] = datetime.now(UTC)
         doc = await self._channels.find_one_and_update(
             {"_id": phone_number_id, "workspace_id": workspace_id},
             {"$set": values},
             return_document=ReturnDocument.AFTER,
         )
-        return _channel(doc) if doc else None
+        return self._record(doc) if doc else None
 
     async def all_channels(self) -> list[ChannelRecord]:
-        return [_channel(doc) async for doc in self._channels.find({})]
+        return [self._record(doc) async for doc in self._channels.find({})]
 
 
 class SendLedger:
@@ -118,8 +127,8 @@ class SendLedger:
 
 
 class IngestStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.channels = ChannelStore(db)
+    def __init__(self, db: AsyncDatabase[Document], cipher: TokenCipher | None = None) -> None:
+        self.channels = ChannelStore(db, cipher)
         self.sends = SendLedger(db)
 
     async def ensure_indexes(self) -> None:
@@ -130,8 +139,10 @@ class IngestStore:
 class ChannelDirectory:
     """Every channel in memory, so a webhook never waits on the store.
 
-    Refreshed every `ttl_s`, and at once (at most every `miss_refresh_s`) when a webhook names a
-    number we do not know: a channel added on another replica is found before being dead-lettered.
+    Refreshed in the background once older than `ttl_s` (webhooks meanwhile use the copy they
+    have), and at once, waited for, when never loaded or when a webhook names a number we do not
+    know (at most every `miss_refresh_s`): a channel added on another replica is found before being
+    dead-lettered. Concurrent webhooks share one refresh.
     """
 
     def __init__(self, channels: Any, ttl_s: float, miss_refresh_s: float = 1.0) -> None:
@@ -140,13 +151,21 @@ class ChannelDirectory:
         self._miss_refresh_s = miss_refresh_s
         self._by_id: dict[str, ChannelRecord] = {}
         self._loaded_at = float("-inf")
+        self._refreshing: asyncio.Task[None] | None = None
 
     async def lookup(self, phone_number_ids: set[str]) -> Mapping[str, ChannelRecord]:
         age = time.monotonic() - self._loaded_at
         missing = not phone_number_ids <= self._by_id.keys()
-        if age > self._ttl_s or (missing and age > self._miss_refresh_s):
-            await self.refresh()
+        if age == float("inf") or (missing and age > self._miss_refresh_s):
+            await asyncio.shield(self._refresh_task())
+        elif age > self._ttl_s:
+            self._refresh_task().add_done_callback(_log_failure)
         return self._by_id
+
+    def _refresh_task(self) -> "asyncio.Task[None]":
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self.refresh())
+        return self._refreshing
 
     async def refresh(self) -> None:
         records = await self._store.all_channels()
@@ -155,3 +174,8 @@ class ChannelDirectory:
 
     def invalidate(self) -> None:
         self._loaded_at = float("-inf")
+
+
+def _log_failure(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.warning("channel directory refresh failed", extra={"error": repr(error)})

@@ -134,7 +134,8 @@ async def upload(request: Request, phone_number_id: str) -> Response:
     payload = file.get_payload(decode=True)
     content = payload if isinstance(payload, bytes) else b""
     filename = file.get_filename() or "file"
-    _state(request).media[media_id] = StoredMedia(content, file.get_content_type(), filename)
+    stored = StoredMedia(content, file.get_content_type(), filename, phone_number_id)
+    _state(request).media[media_id] = stored
     return JSONResponse({"id": media_id})
 
 
@@ -158,6 +159,9 @@ async def media_info(request: Request, media_id: str) -> Response:
         return refused
     stored = _state(request).media.get(media_id)
     if stored is None:
+        return _meta_error(100, 404)
+    owner, asked = stored.phone_number_id, request.query_params.get("phone_number_id")
+    if asked and owner and asked != owner:  # Meta enforces ownership when the number is given
         return _meta_error(100, 404)
     base = request.app.state.base_url
     return JSONResponse({

@@ -103,6 +103,7 @@ class StoredMedia:
     content: bytes
     mime_type: str
     filename: str
+    phone_number_id: str | None = None  # the number it was uploaded on (None: any number)
 
 
 @dataclass

@@ -5,9 +5,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 
 from hanout_shared.contracts.whatsapp import MetaError
 from ingest.store import ChannelExists, IngestStore, connect
+from ingest.token_cipher import TokenCipher
 
 from .ingest_builders import PNID, a_channel, random_ref
 from .ingest_fakes import FakeStore
@@ -68,3 +70,22 @@ async def test_an_idempotency_key_is_claimed_once_and_remembers_its_outcome(stor
     failed = await store.sends.claim(workspace, other, "event-6")
     assert failed and failed.state == "failed" and failed.error and failed.error.code == 131047
     assert failed.reason == "meta_error" and failed.retryable is False
+
+
+async def test_with_a_key_the_stored_document_does_not_contain_the_access_token(
+    mongodb_url: str,
+) -> None:
+    client = connect(mongodb_url)
+    name = f"ingest_test_{uuid.uuid4().hex[:8]}"
+    store = IngestStore(client[name], TokenCipher([Fernet.generate_key().decode()]))
+    mine = random_ref("ws")
+    try:
+        await store.channels.add(a_channel(mine, token="EAAG-first-secret"))
+        await store.channels.update(mine, PNID, {"access_token": "EAAG-second-secret"})
+        raw = await client[name]["channels"].find_one({"_id": PNID})
+        assert raw is not None and "EAAG" not in str(raw)
+        found = await store.channels.get(mine, PNID)
+        assert found and found.access_token.get_secret_value() == "EAAG-second-secret"
+    finally:
+        await client.drop_database(name)
+        await client.close()

@@ -4,7 +4,7 @@ import time
 
 from hanout_shared.contracts import topics
 
-from .ingest_builders import PNID, a_send, random_ref
+from .ingest_builders import PNID, PNID_2, a_channel, a_send, random_ref
 from .ingest_harness import running_ingest
 from .test_channels_api import auth
 
@@ -88,6 +88,21 @@ async def test_media_is_only_served_to_the_channels_workspace_and_unknown_ids_ar
         mine = auth(ingest.workspace_id, "agent")
         missing = await ingest.client.get(f"/channels/{PNID}/media/404404", headers=mine)
         assert missing.status_code == 404 and missing.json()["code"] == "media_not_found"
+
+
+async def test_media_uploaded_on_one_number_is_not_served_through_another() -> None:
+    async with running_ingest() as ingest:
+        intruder = random_ref("ws")
+        await ingest.store.channels.add(a_channel(intruder, PNID_2, token="EAAG-other"))
+        headers = {**auth(ingest.workspace_id, "agent"), "Content-Type": "application/pdf"}
+        uploaded = await ingest.client.post(
+            f"/channels/{PNID}/media", params={"filename": "facture.pdf"}, content=b"%PDF-1.7",
+            headers=headers,
+        )  # fmt: skip
+        media_id = uploaded.json()["media_id"]
+        other = auth(intruder, "admin")
+        answer = await ingest.client.get(f"/channels/{PNID_2}/media/{media_id}", headers=other)
+        assert answer.status_code == 404 and b"PDF" not in answer.content
 
 
 async def test_sends_on_one_number_are_paced_to_the_configured_rate() -> None:

@@ -1,5 +1,6 @@
 """The webhook endpoint: handshake, signatures, size and body rules, dead letters, durability."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 
@@ -157,21 +158,26 @@ async def test_a_broken_item_is_dead_lettered_while_its_neighbours_go_through() 
         assert dead["data"]["raw"]["id"] == 42
 
 
+async def test_an_entry_nested_too_deeply_is_dead_lettered_as_text_and_acknowledged() -> None:
+    async with running_ingest() as ingest:
+        entry = "[" * 900 + "]" * 900
+        body = f'{{"object":"whatsapp_business_account","entry":[{entry}]}}'.encode()
+        assert (await ingest.post_webhook(body, sign(body))).status_code == 200
+        [dead] = ingest.captured.events(topics.WHATSAPP_DEADLETTER)
+        assert dead["data"]["reason"] == "malformed_entry"
+        assert dead["data"]["raw_text"] == entry
+        assert "raw" not in dead["data"]
+        assert ingest.captured.messages[topics.WEBHOOKS_RAW][0].body == body
+
+
 async def test_when_kafka_does_not_acknowledge_the_answer_is_503() -> None:
     async with running_ingest(kafka_ack_timeout_s=0.2) as ingest:
-        from ingest import handlers
 
         async def never_acks(*args: object, **kwargs: object) -> object:
-            import asyncio
-
             return asyncio.get_running_loop().create_future()
 
-        original = handlers.raw_webhooks.publish
-        handlers.raw_webhooks.publish = never_acks  # type: ignore[method-assign]
-        try:
-            response = await ingest.post_webhook(*example("msg_text.json"))
-        finally:
-            handlers.raw_webhooks.publish = original  # type: ignore[method-assign]
+        ingest.app.state.webhook_sink.send = never_acks
+        response = await ingest.post_webhook(*example("msg_text.json"))
         assert response.status_code == 503
         assert response.json()["code"] == "kafka_unavailable"
         assert ingest.metric("ingest_webhooks_total", outcome="kafka_unavailable") == 1

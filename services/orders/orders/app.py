@@ -21,6 +21,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or OrdersSettings()
     configure_logging("orders", settings.log_level)
+    handlers.name_consumer_group(settings.consumer_group)
     registry = CollectorRegistry()
     broker = broker or make_broker(
         settings.kafka_bootstrap_servers, client_id="orders", registry=registry

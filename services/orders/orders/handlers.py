@@ -31,6 +31,7 @@ order_events = router.publisher(
 )
 _customer_events: TypeAdapter[CloudEvent] = TypeAdapter(CustomersEvent)
 _REPOINT_ATTEMPTS = 5
+_LOCK_STRIPES = 64
 
 
 class OutboxRelay:
@@ -47,15 +48,22 @@ class OutboxRelay:
         self._orders, self._broker = orders, broker
         self._interval_s, self._timeout_s = interval_s, timeout_s
         self._task: asyncio.Task[None] | None = None
+        self._stripes = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
 
     async def publish(self, order_id: str) -> bool:
         """Publish one order's pending events; False (logged) if Kafka did not take them."""
         try:
-            await asyncio.wait_for(self._drain(order_id), self._timeout_s)
+            await asyncio.wait_for(self._drain_alone(order_id), self._timeout_s)
         except Exception:  # the events stay pending: the sweep retries them
             logger.warning("order events left pending", extra={"order_id": order_id}, exc_info=True)
             return False
         return True
+
+    async def _drain_alone(self, order_id: str) -> None:
+        # One drain per order at a time in this process (a request's and the sweep's): two at
+        # once would both publish the events neither has removed yet. Striped locks stay few.
+        async with self._stripes[hash(order_id) % _LOCK_STRIPES]:
+            await self._drain(order_id)
 
     async def _drain(self, order_id: str) -> None:
         published: list[str] = []
@@ -94,12 +102,21 @@ class OutboxRelay:
             await asyncio.sleep(self._interval_s)
 
 
-@router.subscriber(
+customer_events = router.subscriber(
     topics.CUSTOMERS_EVENTS,
     group_id="orders",
     ack_policy=AckPolicy.NACK_ON_ERROR,
     auto_offset_reset="earliest",
 )
+
+
+def name_consumer_group(group: str) -> None:
+    """The group id follows the `consumer_group` setting: a second deployment or a test run on
+    the same broker needs a group of its own, or it would take this one's partitions."""
+    customer_events.group_id = group
+
+
+@customer_events
 async def on_customer_event(
     message: KafkaMessage,
     store: Annotated[Store, Context("store")],

@@ -38,6 +38,7 @@ _SUMMARY_FIELDS = set(OrderSummary.model_fields) - {"order_id"}
 # An explicit null on these means "leave unchanged"; on the others it clears the field.
 _KEPT_ON_NULL = frozenset({"customer_id", "lines", "shipping_fee", "payment_method"})
 _EDITABLE = [*_KEPT_ON_NULL, "shipping_city", "shipping_address", "note"]
+MAX_TOTAL = Decimal("9999999999.99")
 
 
 def _pipeline_problems(spec: PipelineSpec) -> list[dict[str, Any]]:
@@ -94,6 +95,10 @@ def price_lines(lines: list[LineIn]) -> list[OrderLine]:
 def checked_total(lines: list[OrderLine], fee: Decimal, claimed: Decimal | None) -> Decimal:
     """The total of the lines and the fee; a client total that disagrees is refused."""
     total = sum((line.total for line in lines), fee)
+    if total > MAX_TOTAL:  # what a money field holds; also keeps centimes within an int64
+        message = f"total {total} is more than {MAX_TOTAL} MAD"
+        detail = {"field": "body.lines", "message": message}
+        raise ApiError(422, "total_too_large", message, [detail])
     if claimed is not None and claimed != total:
         message = f"total {claimed} does not match the lines and shipping fee ({total})"
         detail = {"field": "body.total", "message": message, "expected": str(total)}

@@ -1,11 +1,11 @@
 """The orders service's MongoDB collections (the only module that imports pymongo)."""
 
 import contextlib
+import json
 from decimal import Decimal
 from typing import Any
 
-from bson.codec_options import CodecOptions, TypeCodec, TypeRegistry
-from bson.decimal128 import Decimal128
+from bson.codec_options import CodecOptions
 from pydantic import TypeAdapter
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -17,33 +17,60 @@ from orders.model import Change, Order, OrderDetail, Pipeline
 
 Document = dict[str, Any]
 _events: TypeAdapter[CloudEvent] = TypeAdapter(OrdersEvent)
-_NOT_LISTED = {"history": 0, "outbox": 0, "idempotency_key": 0, "request_hash": 0}
-
-
-class _DecimalCodec(TypeCodec):
-    """Money is Decimal in Python and Decimal128 in the store: never a float on the way."""
-
-    python_type = Decimal
-    bson_type = Decimal128
-
-    def transform_python(self, value: Decimal) -> Decimal128:
-        return Decimal128(value)
-
-    def transform_bson(self, value: Decimal128) -> Decimal:
-        return value.to_decimal()
-
-
-CODEC: CodecOptions[Document] = CodecOptions(
-    document_class=dict, tz_aware=True, type_registry=TypeRegistry([_DecimalCodec()])
-)
+_NOT_LISTED = {"history": 0, "outbox": 0, "idempotency": 0, "request_hash": 0}
+# No Decimal codec: a Decimal reaching pymongo is refused, so money is never stored as a float.
+CODEC: CodecOptions[Document] = CodecOptions(document_class=dict, tz_aware=True)
+_ORDER_MONEY = ("shipping_fee", "total")
+_LINE_MONEY = ("unit_price", "total")
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(url, tz_aware=True, connect=False)
 
 
+def centimes(amount: Decimal) -> int:
+    """MAD as exact integer centimes: FerretDB v1 has no Decimal128, and an int64 is exact."""
+    scaled = amount.scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} MAD is not a whole number of centimes")
+    return int(scaled)
+
+
+def mad(count: int) -> Decimal:
+    return Decimal(count).scaleb(-2)
+
+
+def _to_centimes(values: Document, fields: tuple[str, ...]) -> Document:
+    kept = {key: value for key, value in values.items() if key not in fields}
+    return kept | {f"{field}_centimes": centimes(values[field]) for field in fields}
+
+
+def _from_centimes(doc: Document, fields: tuple[str, ...]) -> Document:
+    stored = {f"{field}_centimes" for field in fields}
+    kept = {key: value for key, value in doc.items() if key not in stored}
+    return kept | {field: mad(doc[f"{field}_centimes"]) for field in fields}
+
+
+def _stored(order: Order) -> Document:
+    """An order as stored: the model's fields with money in centimes, keyed by its id."""
+    doc = _to_centimes(order.model_dump(exclude={"id"}), _ORDER_MONEY)
+    doc["lines"] = [_to_centimes(line, _LINE_MONEY) for line in doc["lines"]]
+    return doc
+
+
+def _fields(doc: Document) -> Document:
+    fields = _from_centimes(doc, _ORDER_MONEY) | {"id": doc["_id"]}
+    fields["lines"] = [_from_centimes(line, _LINE_MONEY) for line in doc["lines"]]
+    return fields
+
+
 def _order(doc: Document) -> Order:
-    return Order.model_validate({**doc, "id": doc["_id"]})
+    return Order.model_validate(_fields(doc))
+
+
+def _scoped(workspace_id: str, key: str) -> str:
+    """A key with its workspace in one field, unambiguous whatever characters both hold."""
+    return json.dumps([workspace_id, key])
 
 
 class OrderStore:
@@ -55,23 +82,20 @@ class OrderStore:
     async def ensure_indexes(self) -> None:
         ws = ("workspace_id", ASCENDING)
         await self._orders.create_index([ws, ("number", ASCENDING)], unique=True)
-        await self._orders.create_index(
-            [ws, ("idempotency_key", ASCENDING)],
-            unique=True,
-            partialFilterExpression={"idempotency_key": {"$type": "string"}},
-        )
+        # Set only on orders created with a key; no partial index (FerretDB v1 has none). Sparse
+        # so MongoDB skips the orders without one (FerretDB never indexes a missing field).
+        await self._orders.create_index([("idempotency", ASCENDING)], unique=True, sparse=True)
         for field in ("customer_id", "stage.id", "stage.state", "conversation_key"):
             await self._orders.create_index([ws, (field, ASCENDING), ("number", DESCENDING)])
         await self._orders.create_index([("outbox.id", ASCENDING)], sparse=True)
 
     async def insert(self, change: Change, idempotency_key: str | None, request_hash: str) -> bool:
         """Store a new order with its events; False if its idempotency key is already taken."""
-        doc = change.order.model_dump(exclude={"id"})
-        doc |= {"_id": change.order.id, "history": [change.entry.model_dump()]}
+        doc = _stored(change.order) | {"_id": change.order.id, "request_hash": request_hash}
+        doc |= {"history": [change.entry.model_dump()]}
         doc |= {"outbox": [event.model_dump(mode="json") for event in change.events]}
-        doc |= {"request_hash": request_hash}
         if idempotency_key is not None:
-            doc["idempotency_key"] = idempotency_key
+            doc["idempotency"] = _scoped(change.order.workspace_id, idempotency_key)
         try:
             await self._orders.insert_one(doc)
         except DuplicateKeyError:
@@ -82,7 +106,7 @@ class OrderStore:
 
     async def by_idempotency_key(self, workspace_id: str, key: str) -> tuple[Order, str] | None:
         """The order a key created and the hash of the request that created it."""
-        query = {"workspace_id": workspace_id, "idempotency_key": key}
+        query = {"idempotency": _scoped(workspace_id, key), "workspace_id": workspace_id}
         doc = await self._orders.find_one(query, {"history": 0, "outbox": 0})
         return (_order(doc), doc["request_hash"]) if doc else None
 
@@ -94,7 +118,7 @@ class OrderStore:
             "history": change.entry.model_dump(),
             "outbox": {"$each": [event.model_dump(mode="json") for event in change.events]},
         }
-        update = {"$set": order.model_dump(exclude={"id"}), "$push": pushes}
+        update = {"$set": _stored(order), "$push": pushes}
         result = await self._orders.update_one(query, update)
         return result.modified_count == 1
 
@@ -111,9 +135,9 @@ class OrderStore:
         return await self._detail({"workspace_id": workspace_id, "number": number})
 
     async def _detail(self, query: Document) -> OrderDetail | None:
-        projection = {"outbox": 0, "idempotency_key": 0, "request_hash": 0}
+        projection = {"outbox": 0, "idempotency": 0, "request_hash": 0}
         doc = await self._orders.find_one(query, projection)
-        return OrderDetail.model_validate({**doc, "id": doc["_id"]}) if doc else None
+        return OrderDetail.model_validate(_fields(doc)) if doc else None
 
     async def newest_first(
         self, workspace_id: str, filters: dict[str, str], before: int | None, limit: int
@@ -138,9 +162,12 @@ class OrderStore:
         return [_events.validate_python(event) for event in (doc or {}).get("outbox", [])]
 
     async def mark_published(self, order_id: str, event_ids: list[str]) -> None:
-        await self._orders.update_one(
-            {"_id": order_id}, {"$pull": {"outbox": {"id": {"$in": event_ids}}}}
-        )
+        doc = await self._orders.find_one({"_id": order_id}, {"outbox": 1})
+        sent = [event for event in (doc or {}).get("outbox", []) if event.get("id") in event_ids]
+        if sent:
+            # The stored documents themselves: FerretDB v1 ignores a $pull by condition, and
+            # events pushed meanwhile are left alone.
+            await self._orders.update_one({"_id": order_id}, {"$pullAll": {"outbox": sent}})
 
     async def with_pending_events(self, limit: int) -> list[str]:
         query = {"outbox.id": {"$exists": True}}

@@ -1,5 +1,6 @@
 """The customer-merge consumer against FastStream's in-memory broker and a fake store."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -12,7 +13,10 @@ from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from hanout_shared.contracts import topics
 from hanout_shared.contracts.customers import CustomerCard, CustomerCreated, CustomerCreatedEvent
 from hanout_shared.contracts.envelope import CONTENT_TYPE
+from orders import handlers, lifecycle
 from orders.app import create_app
+from orders.handlers import OutboxRelay
+from orders.model import Cause, NewOrder, default_pipeline, now
 from orders.settings import OrdersSettings
 
 from .orders_builders import a_merge, an_order, auth, random_ref
@@ -121,3 +125,28 @@ async def test_an_unreadable_event_is_counted_and_skipped_not_retried(world: Wor
     metrics = (await world.client.get("/metrics")).text
     line = 'orders_poison_messages_total{reason="invalid_event",topic="customers.events.v1"} 2.0'
     assert line in metrics
+
+
+def test_the_consumer_group_follows_the_setting() -> None:
+    store: Any = FakeStore()
+    assert OrdersSettings().consumer_group == "orders"
+    for group in ("orders-eu", "orders"):
+        create_app(OrdersSettings(consumer_group=group), broker=KafkaBroker(), store=store)
+        assert handlers.customer_events.group_id == group
+
+
+async def test_two_publishes_of_one_order_at_once_send_its_events_once(world: World) -> None:
+    change = lifecycle.place(
+        NewOrder.model_validate(an_order()),
+        order_id=random_ref("ord"),
+        workspace_id=world.workspace,
+        number=1001,
+        pipeline=default_pipeline(world.workspace),
+        cause=Cause(actor=None, at=now()),
+    )
+    await world.store.orders.insert(change, None, "hash")
+    orders: Any = world.store.orders
+    relay = OutboxRelay(orders, world.broker, interval_s=1, timeout_s=5)
+    assert await asyncio.gather(*[relay.publish(change.order.id) for _ in range(3)]) == [True] * 3
+    assert [e["subject"] for e in world.events] == [change.order.id]
+    assert await world.store.orders.pending_events(change.order.id) == []

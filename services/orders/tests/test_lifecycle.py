@@ -62,6 +62,15 @@ def test_a_client_total_that_disagrees_is_refused_naming_the_field() -> None:
     assert placed(total="654.80").total == Decimal("654.80")
 
 
+def test_a_total_beyond_what_a_money_field_holds_is_refused() -> None:
+    line = {"name": "Tapis", "quantity": 100_000, "unit_price": "9999999999.99"}
+    with pytest.raises(ApiError) as refused:
+        placed(lines=[line])
+    assert (refused.value.status, refused.value.code) == (422, "total_too_large")
+    top = {"name": "Tapis", "quantity": 1, "unit_price": "9999999964.99"}
+    assert placed(lines=[top]).total == lifecycle.MAX_TOTAL
+
+
 def test_prices_with_more_than_two_decimals_are_invalid() -> None:
     with pytest.raises(ValueError, match="decimal"):
         NewOrder.model_validate(

@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from bson.decimal128 import Decimal128
 from pymongo import AsyncMongoClient
 
 from orders import lifecycle
 from orders.model import Actor, Cause, NewOrder, Order, OrderPatch, default_pipeline, now
-from orders.store import Store
+from orders.store import Store, centimes, mad
 
 from .orders_builders import an_order, random_ref
 from .orders_fakes import FakeStore
@@ -78,6 +77,11 @@ async def test_a_taken_idempotency_key_is_refused_and_found(store: Store) -> Non
     assert await store.orders.by_idempotency_key(workspace, "k-1") == (first, "hash-1")
     assert await store.orders.by_idempotency_key(random_ref("ws"), "k-1") is None
     assert await store.orders.insert(again, None, "hash-2")
+    elsewhere = await placed(store, random_ref("ws"), key="k-1")
+    assert await store.orders.by_idempotency_key(elsewhere.workspace_id, "k-1") == (
+        elsewhere,
+        "hash-1",
+    )
 
 
 async def test_a_stale_change_is_not_written(store: Store) -> None:
@@ -138,14 +142,25 @@ async def test_merges_resolve_through_chains(store: Store) -> None:
     assert await store.merges.survivor_of(random_ref("ws"), "a") is None
 
 
-async def test_money_is_stored_as_decimal128_never_float(mongodb_url: str) -> None:
+async def test_money_is_stored_as_exact_integer_centimes(mongodb_url: str) -> None:
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_url, tz_aware=True)
     name = f"orders_test_{uuid.uuid4().hex[:8]}"
     try:
-        order = await placed(Store(client[name]), random_ref("ws"))
+        store = Store(client[name])
+        order = await placed(store, random_ref("ws"))
         raw = await client[name]["orders"].find_one({"_id": order.id})
-        assert raw is not None and isinstance(raw["total"], Decimal128)
-        assert raw["total"].to_decimal() == Decimal("654.80")
+        assert raw is not None and "total" not in raw and "shipping_fee" not in raw
+        assert (raw["total_centimes"], raw["shipping_fee_centimes"]) == (65480, 3500)
+        line = raw["lines"][0]  # type: ignore[index]
+        assert (line["unit_price_centimes"], line["total_centimes"]) == (24990, 49980)
+        assert all(type(raw[f]) is int for f in ("total_centimes", "shipping_fee_centimes"))
+        assert await store.orders.get(order.workspace_id, order.id) == order
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+def test_an_amount_finer_than_a_centime_is_refused_never_rounded() -> None:
+    assert centimes(Decimal("654.8")) == 65480 and mad(65480) == Decimal("654.80")
+    with pytest.raises(ValueError, match="centimes"):
+        centimes(Decimal("0.005"))

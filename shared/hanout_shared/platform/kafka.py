@@ -57,12 +57,18 @@ def _json_or_raw(body: bytes) -> Any:
 def make_broker(
     bootstrap_servers: str, *, client_id: str, registry: CollectorRegistry
 ) -> KafkaBroker:
-    """Producers wait for every in-sync replica and are idempotent: nothing lost or doubled."""
+    """Producers wait for every in-sync replica (acks=all): nothing acknowledged is lost.
+
+    Not idempotent on purpose: aiokafka's idempotent producer dies for good on the
+    OutOfOrderSequenceNumber a restarted broker can answer, and every publish fails after. Order
+    within a partition still holds (aiokafka keeps one batch per partition in flight), and a
+    retried batch that lands twice is absorbed by the consumers' deterministic event ids.
+    """
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
         acks="all",
-        enable_idempotence=True,
+        enable_idempotence=False,
         request_timeout_ms=10_000,
         decoder=cloudevents_decoder,
         middlewares=[

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -101,6 +101,20 @@ def _document_auth(router: APIRouter) -> None:
             )
 
 
+def _limit_json_bodies(router: APIRouter, max_bytes: int) -> None:
+    """Operations whose JSON body FastAPI reads get the platform's size limit (413), unless they
+    set their own; routes that stream their body themselves (uploads, webhooks) keep theirs."""
+    content = {"application/json": {"schema": ErrorBody.model_json_schema()}}
+    for route in _api_routes(router.routes):
+        field = route.body_field
+        if field is None or isinstance(field.field_info, params.Form):
+            continue
+        if route.max_body_size is None:
+            route.max_body_size = max_bytes
+        description = f"The body is larger than {route.max_body_size} bytes (body_too_large)"
+        route.responses.setdefault(413, {"description": description, "content": content})
+
+
 def build_service(
     *,
     name: str,
@@ -163,8 +177,9 @@ def build_service(
         "kafka": lambda: broker.ping(timeout=READY_TIMEOUT_S),
         "store": lambda: mongo.admin.command("ping"),
     }
-    app.include_router(_ops_router(name, checks, registry, spec))
-    for router in routers:
+    for router in routers:  # first: requests try routes in order, and these are the busy ones
         _document_auth(router)
+        _limit_json_bodies(router, settings.max_request_body_bytes)
         app.include_router(router)
+    app.include_router(_ops_router(name, checks, registry, spec))
     return app

@@ -45,6 +45,13 @@ class ServiceSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("jwt_audience", "AUTH_JWT_AUDIENCE")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("log_level", "LOG_LEVEL"))
+    max_request_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="Largest JSON request body an API takes (413 body_too_large above); "
+        "uploads and Meta's webhook enforce their own limits",
+        validation_alias=AliasChoices("max_request_body_bytes", "MAX_REQUEST_BODY_BYTES"),
+    )
     startup_timeout_s: float = Field(
         default=60.0, validation_alias=AliasChoices("startup_timeout_s", "STARTUP_TIMEOUT_S")
     )

@@ -31,6 +31,11 @@ export interface Customer {
   status: string | null;
   archived: boolean;
   merged_into?: string | null;
+  merged_ids?: string[];
+  created_at?: string;
+  created_by?: string | null;
+  updated_at?: string;
+  updated_by?: string | null;
   version: number;
   stats: Stats;
 }
@@ -67,8 +72,26 @@ export interface CustomerDraft {
   conversation_key?: string;
 }
 
+export interface CustomerPatch {
+  name?: string | null;
+  phones?: string[];
+  city?: string | null;
+  address?: string | null;
+  tags?: string[];
+  status?: string | null;
+  version?: number;
+}
+
+export interface CustomerSettings {
+  statuses: string[];
+  default_region?: string;
+}
+
 export const customersApi = {
   get: (customerId: string) => call<Customer>("customers", `/customers/${encodeURIComponent(customerId)}`),
+  update: (customerId: string, patch: CustomerPatch) =>
+    call<Customer>("customers", `/customers/${encodeURIComponent(customerId)}`, { method: "PATCH", body: patch }),
+  settings: () => call<CustomerSettings>("customers", "/customers/settings"),
   lookup: (query: LookupQuery) => call<Lookup>("customers", "/customers/lookup", { query: { ...query } }),
   create: (draft: CustomerDraft) => call<Customer>("customers", "/customers", { body: draft }),
   merge: (survivorId: string, absorbedIds: string[]) =>
@@ -77,7 +100,7 @@ export const customersApi = {
     }),
 };
 
-/** Where the full card lives (the customers screen is another client's; its API is the card). */
+/** The full card's route in this client (the gateways serve the app for every such path). */
 export function cardLink(customerId: string): string {
   return `/customers/${encodeURIComponent(customerId)}`;
 }

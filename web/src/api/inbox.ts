@@ -1,6 +1,6 @@
 // The inbox service: conversations, timeline, sending, templates (issue 6); notes, assignment,
 // presence and the live stream (issue 7) are called where they exist and hidden where they do not.
-import { call, newKey } from "./http";
+import { apiUrl, call, newKey } from "./http";
 
 export type Filter = "all" | "unread" | "mine" | "no_reply";
 
@@ -97,6 +97,7 @@ export interface TimelineItem {
   author?: Person | null;
   by?: Person | null;
   revoked?: boolean;
+  edited_at?: string | null; // notes
   action?: string; // activity entries: assigned, order_created, order_stage_changed, …
   stage?: { id: string; name: string; color: string; state: string } | null;
 }
@@ -142,6 +143,17 @@ export type Content =
   | { kind: "text"; body: string }
   | { kind: "template"; name: string; language: string; components: TemplateComponent[] };
 
+export interface LibraryItem {
+  id: string;
+  name: string;
+  kind: "image" | "video" | "audio" | "document" | "sticker";
+  mime_type: string;
+  filename: string;
+  size: number;
+  added_by: Person;
+  added_at: string;
+}
+
 export type PresenceState = "viewing" | "composing" | "left";
 
 const conv = (id: string) => `/conversations/${encodeURIComponent(id)}`;
@@ -167,6 +179,18 @@ export const inboxApi = {
     ),
   // Issue 7 (team work); each answers 404 "Not Found" until the inbox has it.
   addNote: (id: string, body: string) => call<TimelineItem>("inbox", `${conv(id)}/notes`, { body: { body } }),
+  editNote: (id: string, noteId: string, body: string) =>
+    call<TimelineItem>("inbox", `${conv(id)}/notes/${encodeURIComponent(noteId)}`, { method: "PATCH", body: { body } }),
+  deleteNote: (id: string, noteId: string) =>
+    call<void>("inbox", `${conv(id)}/notes/${encodeURIComponent(noteId)}`, { method: "DELETE" }),
+  // The content library: search by name, send an item in one call (uploaded to Meta once per number).
+  library: (q?: string) => call<Page<LibraryItem>>("inbox", "/library", { query: { q, limit: 30 } }),
+  libraryFile: (itemId: string) => apiUrl("inbox", `/library/${encodeURIComponent(itemId)}/file`),
+  sendLibrary: (id: string, itemId: string, caption: string | undefined, key: string = newKey()) =>
+    call<TimelineItem>("inbox", `${conv(id)}/messages/library`, {
+      body: { item_id: itemId, ...(caption ? { caption } : {}) },
+      headers: { "Idempotency-Key": key },
+    }),
   assign: (id: string, agent: Person | null) =>
     call<Conversation>("inbox", `${conv(id)}/assignee`, {
       method: "PUT",

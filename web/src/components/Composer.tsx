@@ -1,10 +1,11 @@
 // The reply box (free text inside the window), the closed-window banner with the template
-// picker, and internal notes (never sent to the customer).
+// picker, the content library, and internal notes (never sent to the customer).
 import { useEffect, useRef, useState } from "react";
 import { inboxApi, type Content, type Conversation } from "../api/inbox";
 import { isMissing, newKey } from "../api/http";
 import { formatCountdown } from "../format";
 import { errorText } from "./errors";
+import { LibraryPicker } from "./LibraryPicker";
 import { TemplatePicker } from "./TemplatePicker";
 
 interface Props {
@@ -21,7 +22,7 @@ export function Composer({ conversation, onSent, onTyping, noteRequest }: Props)
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [picking, setPicking] = useState(false);
+  const [picking, setPicking] = useState<"template" | "library" | null>(null);
   const key = useRef<string | null>(null); // one key per draft: a double click sends once
   const box = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
@@ -55,14 +56,17 @@ export function Composer({ conversation, onSent, onTyping, noteRequest }: Props)
   const replyBlocked = mode === "reply" && closed;
   return (
     <div className={`composer ${mode}`}>
-      {picking && (
+      {picking === "library" && !closed && (
+        <LibraryPicker conversationId={conversation.id} onSent={onSent} onClose={() => setPicking(null)} />
+      )}
+      {picking === "template" && (
         <TemplatePicker
           phoneNumberId={conversation.phone_number_id}
           onSend={async (content) => {
             key.current = null;
             await send(content);
           }}
-          onClose={() => setPicking(false)}
+          onClose={() => setPicking(null)}
         />
       )}
       {mode === "reply" && closed && (
@@ -118,7 +122,24 @@ export function Composer({ conversation, onSent, onTyping, noteRequest }: Props)
         />
         <div className="composer-actions">
           {mode === "reply" && (
-            <button type="button" className={closed ? "" : "secondary"} onClick={() => setPicking((v) => !v)}>
+            <button
+              type="button"
+              className="secondary"
+              disabled={closed}
+              aria-expanded={picking === "library"}
+              title="Send a stored image or document"
+              onClick={() => setPicking((v) => (v === "library" ? null : "library"))}
+            >
+              Library
+            </button>
+          )}
+          {mode === "reply" && (
+            <button
+              type="button"
+              className={closed ? "" : "secondary"}
+              aria-expanded={picking === "template"}
+              onClick={() => setPicking((v) => (v === "template" ? null : "template"))}
+            >
               Template
             </button>
           )}

@@ -182,7 +182,17 @@ export function ConversationView(props: Props) {
       </div>
       <div className="timeline-scroll">
         {timeline.error ? <p className="error pad">{errorText(timeline.error)}</p> : null}
-        <Timeline items={items} phoneNumberId={conversation?.phone_number_id ?? ""} onRetry={(item) => void retry(item)} />
+        <Timeline
+          items={items}
+          phoneNumberId={conversation?.phone_number_id ?? ""}
+          conversationId={conversationId}
+          me={session.agentId}
+          onRetry={(item) => void retry(item)}
+          onNoteChanged={() => {
+            timeline.reload();
+            props.onChanged();
+          }}
+        />
         <div ref={bottom} />
       </div>
       <div className="presence" aria-live="polite" data-testid="presence">

@@ -1,6 +1,6 @@
 // Right column: who the customer is, their stats and orders; unknown and duplicate cases.
 import { useState } from "react";
-import { customersApi, type Customer } from "../api/customers";
+import { cardLink, customersApi, type Customer } from "../api/customers";
 import type { Conversation } from "../api/inbox";
 import type { Order } from "../api/orders";
 import { type CustomerContext, statsOf } from "../customerContext";
@@ -71,9 +71,17 @@ function KnownCustomer(props: Props & { customer: Customer; context: CustomerCon
             </span>
           ))}
         </div>
-        <button type="button" className="link-button" onClick={() => props.onOpenCard(customer)}>
+        <a
+          className="card-link"
+          href={cardLink(customer.customer_id)}
+          onClick={(e) => {
+            if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return; // a new tab: the browser's
+            e.preventDefault();
+            props.onOpenCard(customer);
+          }}
+        >
           Full customer card
-        </button>
+        </a>
       </section>
       <section className="stats" aria-label="Statistics">
         <div>

@@ -4,7 +4,7 @@ import type { Customer } from "../api/customers";
 import type { Conversation } from "../api/inbox";
 import { newKey } from "../api/http";
 import { ordersApi, type LineDraft, type Order } from "../api/orders";
-import { centsToString, formatMad, toCents } from "../format";
+import { centsToString, formatMad, lineCents, orderCents } from "../format";
 import { Dialog } from "./Dialog";
 import { errorText } from "./errors";
 
@@ -27,9 +27,7 @@ export function OrderForm({ customer, conversation, onClose, onCreated }: Props)
   const [busy, setBusy] = useState(false);
   const key = useRef(newKey()); // the same order however often the agent clicks
   const valid = lines.every((l) => l.name.trim() && l.quantity >= 1 && PRICE.test(l.unit_price)) && PRICE.test(fee);
-  const totalCents = valid
-    ? lines.reduce((sum, l) => sum + toCents(l.unit_price) * l.quantity, 0) + toCents(fee)
-    : null;
+  const totalCents = valid ? orderCents(lines, fee) : null;
   const setLine = (index: number, change: Partial<LineDraft>) =>
     setLines(lines.map((line, i) => (i === index ? { ...line, ...change } : line)));
   const submit = async () => {
@@ -67,7 +65,7 @@ export function OrderForm({ customer, conversation, onClose, onCreated }: Props)
         }}
       >
         <fieldset className="lines">
-          <legend>Lines</legend>
+          <legend>Lines (unit prices in MAD)</legend>
           {lines.map((line, index) => (
             <div className="line" key={index}>
               <input
@@ -83,7 +81,7 @@ export function OrderForm({ customer, conversation, onClose, onCreated }: Props)
                 min={1}
                 aria-label={`Quantity ${index + 1}`}
                 value={line.quantity}
-                onChange={(e) => setLine(index, { quantity: Math.max(1, Number(e.target.value) || 1) })}
+                onChange={(e) => setLine(index, { quantity: Math.max(1, Math.trunc(Number(e.target.value)) || 1) })}
               />
               <input
                 inputMode="decimal"
@@ -92,6 +90,9 @@ export function OrderForm({ customer, conversation, onClose, onCreated }: Props)
                 value={line.unit_price}
                 onChange={(e) => setLine(index, { unit_price: e.target.value.replace(",", ".") })}
               />
+              <output className="line-total" aria-label={`Line ${index + 1} total`} data-testid="line-total">
+                {PRICE.test(line.unit_price) ? formatMad(centsToString(lineCents(line.unit_price, line.quantity))) : "—"}
+              </output>
               {lines.length > 1 && (
                 <button type="button" className="link-button" aria-label={`Remove line ${index + 1}`} onClick={() => setLines(lines.filter((_, i) => i !== index))}>
                   ✕

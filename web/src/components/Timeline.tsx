@@ -2,6 +2,7 @@
 import type { TimelineItem } from "../api/inbox";
 import { formatDate, formatTime } from "../format";
 import { Media } from "./Media";
+import { NoteItem } from "./NoteItem";
 import { StageBadge } from "./StageBadge";
 
 const TICKS: Record<string, { symbol: string; label: string }> = {
@@ -17,7 +18,10 @@ const TICKS: Record<string, { symbol: string; label: string }> = {
 interface Props {
   items: TimelineItem[];
   phoneNumberId: string;
+  conversationId: string;
+  me: string;
   onRetry: (item: TimelineItem) => void;
+  onNoteChanged: () => void;
 }
 
 function Ticks({ item, onRetry }: { item: TimelineItem; onRetry: (item: TimelineItem) => void }) {
@@ -46,7 +50,8 @@ function Ticks({ item, onRetry }: { item: TimelineItem; onRetry: (item: Timeline
 }
 
 function Body({ item, phoneNumberId }: { item: TimelineItem; phoneNumberId: string }) {
-  const text = item.text ?? (item.attachments?.length ? null : item.summary);
+  const captions = (item.attachments ?? []).map((a) => a.caption).filter(Boolean).join("\n");
+  const text = item.text ?? (item.attachments?.length ? captions || null : item.summary);
   return (
     <>
       {item.attachments?.map((attachment, index) => (
@@ -96,20 +101,6 @@ function Message({ item, phoneNumberId, onRetry }: { item: TimelineItem; phoneNu
   );
 }
 
-function Note({ item }: { item: TimelineItem }) {
-  const author = item.author ?? item.by ?? item.sent_by;
-  return (
-    <li className="note" data-testid="note">
-      <div className="note-head">
-        🔒 Internal note{author ? ` · ${author.name}` : ""} · <time dateTime={item.at}>{formatTime(item.at)}</time>
-      </div>
-      <p className="text" dir="auto">
-        {item.body ?? item.text ?? item.summary}
-      </p>
-    </li>
-  );
-}
-
 function Activity({ item }: { item: TimelineItem }) {
   const who = item.by ?? item.author ?? item.sent_by;
   return (
@@ -124,7 +115,7 @@ function Activity({ item }: { item: TimelineItem }) {
   );
 }
 
-export function Timeline({ items, phoneNumberId, onRetry }: Props) {
+export function Timeline({ items, phoneNumberId, conversationId, me, onRetry, onNoteChanged }: Props) {
   let lastDay = "";
   return (
     <ol className="timeline" aria-label="Messages" data-testid="timeline">
@@ -137,7 +128,7 @@ export function Timeline({ items, phoneNumberId, onRetry }: Props) {
           item.kind === "message" ? (
             <Message key={item.id} item={item} phoneNumberId={phoneNumberId} onRetry={onRetry} />
           ) : item.kind === "note" ? (
-            <Note key={item.id} item={item} />
+            <NoteItem key={item.id} item={item} conversationId={conversationId} me={me} onChanged={onNoteChanged} />
           ) : (
             <Activity key={item.id} item={item} />
           );

@@ -8,11 +8,12 @@ import { useDebounced, useLoad } from "../hooks";
 import type { Session } from "../session";
 import { ConversationList } from "./ConversationList";
 import { ConversationView, type QuickAction } from "./ConversationView";
-import { CardDialog } from "./CardDialog";
 import { OrderDialog } from "./OrderDialog";
 import { OrderForm } from "./OrderForm";
 import { currentOrder, useCustomerContext } from "../customerContext";
-import type { Customer } from "../api/customers";
+import { cardLink } from "../api/customers";
+import { customerIdOf, useRoute } from "../route";
+import { CustomerCard } from "./CustomerCard";
 import { CustomerPanel } from "./CustomerPanel";
 import { SimulateControl } from "./SimulateControl";
 import { presenceOf, type Presence } from "./presence";
@@ -25,9 +26,11 @@ interface Props {
 
 export type Pane = "list" | "conversation" | "customer";
 
-type Open = { kind: "create-order" } | { kind: "order"; orderId: string } | { kind: "card"; customer: Customer } | null;
+type Open = { kind: "create-order" } | { kind: "order"; orderId: string } | null;
 
 export function Workspace({ session, dev, onSignOut }: Props) {
+  const route = useRoute();
+  const cardId = customerIdOf(route.path);
   const [filter, setFilter] = useState<Filter>("all");
   const [numberId, setNumberId] = useState("");
   const [search, setSearch] = useState("");
@@ -72,6 +75,10 @@ export function Workspace({ session, dev, onSignOut }: Props) {
     () => connectLive({ onEvent, onTick: () => reloadRef.current(), onMode: setLiveMode }),
     [onEvent],
   );
+  useEffect(() => {
+    // Back from the full card: what was edited there shows in the panel at once.
+    if (cardId === null) reloadRef.current();
+  }, [cardId]);
   const conversations = list.data?.items ?? [];
   const current = useLoad(selectedId ? () => inboxApi.get(selectedId) : null, [selectedId]);
   useEffect(() => {
@@ -100,7 +107,7 @@ export function Workspace({ session, dev, onSignOut }: Props) {
       return;
     }
     if (action === "create-order") setDialog({ kind: "create-order" });
-    else if (action === "card") setDialog({ kind: "card", customer: known });
+    else if (action === "card") route.navigate(cardLink(known.customer_id));
     else {
       const order = currentOrder(customer.data?.orders ?? []);
       if (order) setDialog({ kind: "order", orderId: order.id });
@@ -135,7 +142,8 @@ export function Workspace({ session, dev, onSignOut }: Props) {
           Sign out
         </button>
       </header>
-      <div className="columns">
+      {cardId && <CustomerCard customerId={cardId} agents={agents} version={version} onBack={() => route.navigate("/")} />}
+      <div className="columns" hidden={cardId !== null}>
         <ConversationList
           conversations={conversations}
           counts={counts.data}
@@ -176,7 +184,7 @@ export function Workspace({ session, dev, onSignOut }: Props) {
           onChanged={() => reloadRef.current()}
           onCreateOrder={() => act("create-order")}
           onOpenOrder={(order) => setDialog({ kind: "order", orderId: order.id })}
-          onOpenCard={(c) => setDialog({ kind: "card", customer: c })}
+          onOpenCard={(c) => route.navigate(cardLink(c.customer_id))}
         />
       </div>
       {hint && (
@@ -198,7 +206,6 @@ export function Workspace({ session, dev, onSignOut }: Props) {
       {dialog?.kind === "order" && (
         <OrderDialog orderId={dialog.orderId} onClose={() => setDialog(null)} onChanged={() => reloadRef.current()} />
       )}
-      {dialog?.kind === "card" && <CardDialog customer={dialog.customer} onClose={() => setDialog(null)} />}
     </div>
   );
 }

@@ -1,11 +1,8 @@
 """The service's MongoDB collections: this package is the only code that imports pymongo."""
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-from bson.codec_options import TypeCodec, TypeRegistry
-from bson.decimal128 import Decimal128
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -17,25 +14,11 @@ from hanout_shared.contracts.envelope import CloudEvent
 
 Document = dict[str, Any]
 STATS_RETRIES = 20
-__all__ = ["DecimalCodec", "Outbox", "Store", "UnknownContact", "connect"]
-
-
-class DecimalCodec(TypeCodec):
-    """Money goes to the store as Decimal128 and comes back as Decimal: never a float."""
-
-    python_type = Decimal
-    bson_type = Decimal128
-
-    def transform_python(self, value: Decimal) -> Decimal128:
-        return Decimal128(value)
-
-    def transform_bson(self, value: Decimal128) -> Decimal:
-        return value.to_decimal()
+__all__ = ["Outbox", "Store", "UnknownContact", "connect"]
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:
-    registry = TypeRegistry([DecimalCodec()])
-    return AsyncMongoClient(url, tz_aware=True, connect=False, type_registry=registry)
+    return AsyncMongoClient(url, tz_aware=True, connect=False)
 
 
 class Store:
@@ -65,6 +48,12 @@ class Store:
         (the benchmark's) has none to announce."""
         await self.customers.insert_many(customers, outbox or {})
         await self.keys.sync(workspace_id, [(c.customer_id, [], c.keys()) for c in customers])
+
+    async def load(self, workspace_id: str, customers: Sequence[Customer]) -> None:
+        """Bulk-insert cards that share no key with any stored card (a seed, a migration): the
+        same documents `add` writes, as plain inserts instead of per-key upserts, no events."""
+        await self.customers.insert_many(customers, {})
+        await self.keys.insert_new(workspace_id, [(c.customer_id, c.keys()) for c in customers])
 
     async def save(self, before: Customer, after: Customer, events: Sequence[CloudEvent]) -> bool:
         """Write `after` and its events unless the card moved on since `before` was read."""

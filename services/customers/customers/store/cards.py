@@ -9,6 +9,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from customers.matching import name_tokens, parse_phone
 from customers.model import ContactInfo, Customer, Stats
+from customers.store.money import from_centimes, to_centimes
 from customers.store.outbox import outbox_entries
 from hanout_shared.contracts.envelope import CloudEvent
 
@@ -37,8 +38,16 @@ def _card_doc(customer: Customer) -> Document:
     }
 
 
+def _stats_doc(stats: Stats) -> Document:
+    doc = stats.model_dump(exclude={"total_spent"})
+    return doc | {"total_spent_centimes": to_centimes(stats.total_spent)}
+
+
 def _customer(doc: Document) -> Customer:
-    return Customer.model_validate({"customer_id": doc["_id"], **doc})
+    stats = dict(doc.get("stats") or {})
+    if "total_spent_centimes" in stats:
+        stats["total_spent"] = from_centimes(stats.pop("total_spent_centimes"))
+    return Customer.model_validate({**doc, "customer_id": doc["_id"], "stats": stats})
 
 
 class CustomerCollection:
@@ -56,7 +65,7 @@ class CustomerCollection:
         self, customers: Sequence[Customer], outbox: Mapping[str, Sequence[CloudEvent]]
     ) -> None:
         """New cards, each with the events announcing it (`outbox`: customer id → events)."""
-        fresh = {"stats": Stats().model_dump(), "stats_rev": 0}
+        fresh = {"stats": _stats_doc(Stats()), "stats_rev": 0}
         docs = [{"_id": c.customer_id, **_card_doc(c), **fresh} for c in customers]
         for doc in docs:
             if events := outbox.get(doc["_id"]):
@@ -95,23 +104,29 @@ class CustomerCollection:
         return sorted([_customer(d) async for d in cursor], key=lambda c: c.customer_id)
 
     async def holding(self, keys_by_workspace: Mapping[str, Sequence[str]]) -> list[Customer]:
-        """Live customers holding any of the keys of their workspace: one query for a batch."""
-        clauses = [
-            {"workspace_id": ws, "keys": {"$in": list(dict.fromkeys(keys))}}
-            for ws, keys in keys_by_workspace.items()
-            if keys
-        ]
-        if not clauses:
-            return []
-        return [_customer(d) async for d in self._c.find({"$or": clauses}, _CARD)]
+        """Live customers holding any of the keys of their workspace: one indexed query per
+        workspace of the batch (an `$or` of them is a collection scan on SecantusDB)."""
+        found: list[Customer] = []
+        for workspace_id, keys in keys_by_workspace.items():
+            found += await self.find_by_keys(workspace_id, list(dict.fromkeys(keys)))
+        return found
 
     async def search(
         self, workspace_id: str, field: str, prefix: str, limit: int, offset: int
     ) -> list[Customer]:
-        """Customers with a `fragments`/`name_tokens` entry starting with `prefix`."""
+        """Customers with a `fragments`/`name_tokens` entry starting with `prefix`. The indexed
+        range may, outside SecantusDB, match a card on two entries (one above, one below), so
+        each card is checked here: a $regex would be exact everywhere but scans the collection."""
         bounds = {"$gte": prefix, "$lt": prefix + "\U0010ffff"}
         cursor = self._c.find({"workspace_id": workspace_id, field: bounds}, _CARD)
-        return [_customer(d) async for d in cursor.skip(offset).limit(limit)]
+        found: list[Customer] = []
+        async with cursor:
+            async for doc in cursor:
+                if any(value.startswith(prefix) for value in doc.get(field, [])):
+                    found.append(_customer(doc))
+                if len(found) == offset + limit:
+                    break
+        return found[offset:]
 
     async def page(
         self, workspace_id: str, state: str, before: str | None, limit: int
@@ -139,7 +154,7 @@ class CustomerCollection:
     async def set_stats(self, customer_id: str, revision: int, stats: Stats) -> bool:
         result = await self._c.update_one(
             {"_id": customer_id, "stats_rev": revision},
-            {"$set": {"stats": stats.model_dump()}, "$inc": {"stats_rev": 1}},
+            {"$set": {"stats": _stats_doc(stats)}, "$inc": {"stats_rev": 1}},
         )
         return result.matched_count == 1
 
@@ -176,6 +191,22 @@ class KeyIndex:
                 ops.append(UpdateOne(held, pull))
         if ops:
             await self._c.bulk_write(ops, ordered=True)
+
+    async def insert_new(
+        self, workspace_id: str, holders: Iterable[tuple[str, Sequence[str]]]
+    ) -> None:
+        """The rows `sync` would leave for keys no stored card holds yet, as plain inserts."""
+        owners: dict[str, list[str]] = {}
+        for customer_id, keys in holders:
+            for key in keys:
+                owners.setdefault(key, []).append(customer_id)
+        docs = [
+            {"_id": f"{workspace_id}|{key}", "workspace_id": workspace_id, "key": key}
+            | {"customer_ids": ids, "size": len(ids)}
+            for key, ids in owners.items()
+        ]
+        if docs:
+            await self._c.insert_many(docs, ordered=False)
 
     async def shared(self, workspace_id: str, limit: int) -> list[tuple[str, list[str]]]:
         """(key, customers) of the keys held by two customers or more."""

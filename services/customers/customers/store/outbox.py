@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hanout_shared.contracts.customers import CustomersEvent
@@ -37,11 +37,17 @@ class Outbox:
         }
 
     async def mark_published(self, customer_ids: Sequence[str], event_ids: Sequence[str]) -> None:
-        """Remove these events only: one a later write added meanwhile stays pending."""
-        await self._c.update_many(
-            {"_id": {"$in": list(customer_ids)}},
-            {"$pull": {"outbox": {"id": {"$in": list(event_ids)}}}},
-        )
+        """Remove these events only: one a later write added meanwhile stays pending. `$pullAll`
+        of the exact entries, because FerretDB ignores a `$pull` condition on a field."""
+        done = set(event_ids)
+        query = {"_id": {"$in": list(customer_ids)}, "outbox.id": {"$in": list(done)}}
+        ops = [
+            UpdateOne({"_id": doc["_id"]}, {"$pullAll": {"outbox": sent}})
+            async for doc in self._c.find(query, {"outbox": 1})
+            if (sent := [entry for entry in doc["outbox"] if entry.get("id") in done])
+        ]
+        if ops:
+            await self._c.bulk_write(ops, ordered=False)
 
     async def cards_with_pending(self, limit: int) -> list[str]:
         query = {"outbox.id": {"$exists": True}}

@@ -9,6 +9,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from customers.model import ImportJob, ImportRow, MergeRecord, OrderRow, WorkspaceSettings, unite
+from customers.store.money import from_centimes, to_centimes
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
@@ -26,7 +27,13 @@ class OrderProjection:
     async def apply(self, workspace_id: str, row: OrderRow) -> list[str]:
         """Keep `row` if it is newer than what we have; the customers whose stats it moves."""
         _id = f"{workspace_id}:{row.order_id}"
-        doc = {"_id": _id, "workspace_id": workspace_id, **row.model_dump()}
+        money = {"total_centimes": to_centimes(row.total)}
+        doc = {
+            "_id": _id,
+            "workspace_id": workspace_id,
+            **row.model_dump(exclude={"total"}),
+            **money,
+        }
         before = await self._c.find_one({"_id": _id})
         if before is None:
             try:
@@ -41,7 +48,10 @@ class OrderProjection:
 
     async def of_customers(self, workspace_id: str, customer_ids: Sequence[str]) -> list[OrderRow]:
         query = {"workspace_id": workspace_id, "customer_id": {"$in": list(customer_ids)}}
-        return [OrderRow.model_validate(d) async for d in self._c.find(query)]
+        return [
+            OrderRow.model_validate({**d, "total": from_centimes(d["total_centimes"])})
+            async for d in self._c.find(query)
+        ]
 
 
 class SettingsCollection:

@@ -1,6 +1,6 @@
 """What attaches to messages by wamid: the customer's reactions, and statuses that came early."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -12,6 +12,7 @@ from inbox.store.documents import Document
 # A status whose send was never linked (sent outside the inbox, or its command lost) is kept
 # this long, then the store forgets it.
 PARKED_FOR = timedelta(days=7)
+SWEEP_EVERY = timedelta(minutes=10)
 
 
 class ReactionStore:
@@ -70,10 +71,10 @@ class ParkedStatusStore:
 
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._col = collection
+        self._swept_at: datetime | None = None
 
     async def ensure_indexes(self) -> None:
         await self._col.create_index([("workspace_id", 1), ("wamid", 1)])
-        await self._col.create_index("expires_at", expireAfterSeconds=0)
 
     async def park(self, workspace_id: str, event_id: str, wamid: str, tick: Tick) -> None:
         doc = {
@@ -83,6 +84,15 @@ class ParkedStatusStore:
             "expires_at": tick.at + PARKED_FOR,
         }
         await self._col.update_one({"_id": event_id}, {"$setOnInsert": doc}, upsert=True)
+        await self._sweep(datetime.now(UTC))
+
+    async def _sweep(self, now: datetime) -> None:
+        """Forget what expired, at most once a sweep interval: no TTL index (FerretDB has none),
+        and parking is rare enough that this small collection is swept when it is written."""
+        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            return
+        self._swept_at = now
+        await self._col.delete_many({"expires_at": {"$lt": now}})
 
     async def waiting(self, workspace_id: str, wamid: str) -> list[tuple[str, Tick]]:
         cursor = self._col.find({"workspace_id": workspace_id, "wamid": wamid})

@@ -1,7 +1,6 @@
 """The `conversations` collection: one document per conversation key, with its list row."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -17,33 +16,54 @@ from inbox.model import (
     LastMessage,
     OutboxItem,
     ReadMark,
-    reopens,
 )
 from inbox.search import ListQuery, phone_keys, search_names
 from inbox.store.documents import Document, Outbox, outbox_entries
-from inbox.store.queries import (
-    LIST_FIELDS,
-    filtered,
-    inbound_update,
-    listed,
-    newest_update,
-    not_newer_than,
-    row_of,
+from inbox.store.inbound import InboundWriter
+from inbox.store.listing import (
+    BOTTOM,
+    ListCounts,
+    ListPages,
+    list_keys,
+    lists_in,
+    mine,
+    searched_counts,
 )
+from inbox.store.queries import LIST_FIELDS, row_of
 
-NEWEST = [("last_activity_at", DESCENDING), ("_id", DESCENDING)]
+LISTED = [("lists", 1), ("last_activity_at", DESCENDING)]
+
+
+ASSIGN_TRIES = 20
 
 
 class ConversationStore:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(
+        self, collection: AsyncCollection[Document], counts: AsyncCollection[Document]
+    ) -> None:
         self._col = collection
         self.outbox = Outbox(collection)
+        self.counts = ListCounts(counts)
+        self._inbound = InboundWriter(collection, self.counts)
+        self._pages = ListPages(collection, self.counts)
 
     async def ensure_indexes(self) -> None:
-        await self._col.create_index([("workspace_id", 1), *NEWEST])
-        await self._col.create_index([("workspace_id", 1), ("phone_number_id", 1), *NEWEST])
+        await self._col.create_index([("workspace_id", 1), *LISTED])
+        await self._col.create_index([("workspace_id", 1), ("phone_number_id", 1), *LISTED])
         await self._col.create_index([("workspace_id", 1), ("customer.customer_id", 1)])
         await self.outbox.ensure_indexes()
+        await self._backfill_lists()
+
+    async def _backfill_lists(self) -> None:
+        """Conversations written before lists existed join them (once: then none lack them)."""
+        where = {"lists": None, "last_activity_at": {"$gt": BOTTOM}}
+        async for doc in self._col.find(where, LIST_FIELDS):
+            lists = list_keys(row_of(doc))
+            done = await self._col.update_one(
+                {"_id": doc["_id"], "lists": None}, {"$set": {"lists": lists}}
+            )
+            if done.modified_count:
+                await self.counts.shift(doc, [], lists)
 
     async def get(self, workspace_id: str, conversation_id: str) -> ConversationRow | None:
         query = {"_id": conversation_id, "workspace_id": workspace_id}
@@ -51,74 +71,24 @@ class ConversationStore:
         return row_of(doc) if doc else None
 
     async def record_inbound(self, change: InboundChange) -> InboundResult:
-        """Apply a customer message once: a redelivered event id changes nothing.
-
-        The usual message is the newest of its conversation and takes one write; a late one
-        fails that write's guard and takes the slower, field-by-field path.
-        """
-        try:
-            before = await self._upsert(change, not_newer_than(change), newest_update(change))
-            newest = True
-        except DuplicateKeyError:  # an older message than the conversation's, or a redelivery
-            try:
-                before = await self._upsert(change, {}, inbound_update(change))
-            except DuplicateKeyError:
-                return await self._seen(change)
-            newest = False
-        opened = before is None or before.get("last_activity_at") is None
-        previous = None if before is None else before.get("last_inbound_at")
-        reopened = not opened and change.opens_window and reopens(previous, change.at)
-        if opened or reopened:
-            opening = {"opened_at": change.at, "opened_by": change.event_id, "reopened": reopened}
-            await self._col.update_one({"_id": change.conversation_id}, {"$set": opening})
-        if not newest:
-            await self._settle_late(change)
-        row = await self.get(change.workspace_id, change.conversation_id)
-        assert row is not None
-        return InboundResult(row=row, opened=opened or reopened, reopened=reopened)
-
-    async def _upsert(
-        self, change: InboundChange, condition: Document, update: Document
-    ) -> Document | None:
-        return await self._col.find_one_and_update(
-            {"_id": change.conversation_id, "applied": {"$ne": change.event_id}} | condition,
-            update,
-            projection={"last_activity_at": 1, "last_inbound_at": 1},
-            upsert=True,
-            return_document=ReturnDocument.BEFORE,
-        )
-
-    async def _seen(self, change: InboundChange) -> InboundResult:
-        row = await self.get(change.workspace_id, change.conversation_id)
-        assert row is not None
-        opened = row.opened_by == change.event_id
-        return InboundResult(row=row, opened=opened, reopened=opened and row.reopened)
-
-    async def _settle_late(self, change: InboundChange) -> None:
-        """A late message is still the newest inbound when a reply came after it."""
-        at, conversation = change.at, {"_id": change.conversation_id}
-        if change.opens_window:
-            await self._col.update_one(
-                conversation | {"last_inbound_at": at},
-                {"$set": {"last_inbound_wamid": change.wamid}},
-            )
-        if change.awaits_reply:
-            unanswered = [{"last_outbound_at": {"$lt": at}}, {"last_outbound_at": None}]
-            await self._col.update_one(
-                conversation | {"$or": unanswered}, {"$set": {"awaiting_reply": True}}
-            )
+        """Apply a customer message once: a redelivered event id changes nothing."""
+        return await self._inbound.record(change)
 
     async def record_outbound(
         self, workspace_id: str, conversation_id: str, last: LastMessage
     ) -> ConversationRow | None:
         query = {"_id": conversation_id, "workspace_id": workspace_id}
-        await self._col.update_one(
+        before = await self._col.find_one_and_update(
             query,
             {
                 "$max": {"last_outbound_at": last.at, "last_activity_at": last.at},
                 "$set": {"awaiting_reply": False},
+                "$pull": {"lists": "no_reply"},
             },
         )
+        if before is None:
+            return None
+        await self.counts.shift(before, lists_in(before), set(lists_in(before)) - {"no_reply"})
         await self._col.update_one(
             query | {"last_activity_at": last.at}, {"$set": {"last_message": last.model_dump()}}
         )
@@ -137,12 +107,15 @@ class ConversationStore:
         update: Document = {"$set": sets}
         if outbox:
             update["$push"] = {"outbox": {"$each": outbox_entries(outbox)}}
-        doc = await self._col.find_one_and_update(
-            {"_id": conversation_id, "workspace_id": workspace_id},
-            update,
-            return_document=ReturnDocument.AFTER,
+        update["$pull"] = {"lists": "unread"}
+        before = await self._col.find_one_and_update(
+            {"_id": conversation_id, "workspace_id": workspace_id}, update
         )
-        return row_of(doc) if doc else None
+        if before is None:
+            return None
+        after = set(lists_in(before)) - {"unread"}
+        await self.counts.shift(before, lists_in(before), after)
+        return row_of(before | sets)
 
     async def assign(
         self,
@@ -157,21 +130,32 @@ class ConversationStore:
             "assigned_at": change.at,
             "assigned_by": change.by.model_dump(),
         }
-        doc = await self._col.find_one_and_update(
-            {
-                "_id": change.conversation_id,
-                "workspace_id": workspace_id,
-                "assignee.id": expected_id,
-            },
-            {"$set": sets, "$push": {"outbox": {"$each": outbox_entries(outbox)}}},
-            return_document=ReturnDocument.AFTER,
-        )
-        return row_of(doc) if doc else None
+        where = {"_id": change.conversation_id, "workspace_id": workspace_id}
+        for _ in range(ASSIGN_TRIES):
+            doc = await self._col.find_one(where | {"assignee.id": expected_id}, LIST_FIELDS)
+            if doc is None:
+                return None
+            had = doc.get("lists")
+            lists = sorted(set(had or []) - {mine(expected_id or "")})
+            if change.assignee is not None and "all" in lists:
+                lists = sorted({*lists, mine(change.assignee.id)})
+            # Compare-and-set on the lists too: an inbound message may move them meanwhile.
+            done = await self._col.update_one(
+                where | {"assignee.id": expected_id, "lists": had},
+                {
+                    "$set": sets | {"lists": lists},
+                    "$push": {"outbox": {"$each": outbox_entries(outbox)}},
+                },
+            )
+            if done.modified_count:
+                await self.counts.shift(doc, had or [], lists)
+                return row_of(doc | sets)
+        raise RuntimeError(f"conversation {change.conversation_id} kept changing while assigned")
 
     async def apply_match(self, match: ContactMatch) -> ConversationRow | None:
         """Who the contact is; an older match than the one kept changes nothing (None)."""
         at = match.customer.matched_at
-        newer = [{"customer.matched_at": {"$lte": at}}, {"customer": None}]
+        not_newer = {"customer.matched_at": {"$not": {"$gt": at}}}  # no `$or`: see not_newer_than
         update: Document = {
             "$setOnInsert": {
                 "workspace_id": match.workspace_id,
@@ -189,7 +173,7 @@ class ConversationStore:
             update["$set"]["phone_e164"] = match.phone_e164
         try:
             doc = await self._col.find_one_and_update(
-                {"_id": match.conversation_id, "$or": newer},
+                {"_id": match.conversation_id} | not_newer,
                 update,
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
@@ -232,28 +216,9 @@ class ConversationStore:
         return result.modified_count
 
     async def page(self, workspace_id: str, query: ListQuery) -> list[ConversationRow]:
-        where = listed(workspace_id, query) | filtered(query)
-        if query.after is not None:
-            at, after_id = query.after.at, query.after.id
-            where["$or"] = [
-                {"last_activity_at": {"$lt": at}},
-                {"last_activity_at": at, "_id": {"$lt": after_id}},
-            ]
-        cursor = self._col.find(where, LIST_FIELDS).sort(NEWEST).limit(query.limit)
-        return [row_of(doc) async for doc in cursor]
+        return await self._pages.page(workspace_id, query)
 
-    async def counts(self, workspace_id: str, query: ListQuery) -> FilterCounts:
-        def when(condition: Any) -> Document:
-            return {"$sum": {"$cond": [condition, 1, 0]}}
-
-        totals = {
-            "_id": None,
-            "all": {"$sum": 1},
-            "unread": when({"$gt": ["$unread_count", 0]}),
-            "mine": when({"$eq": ["$assignee.id", query.agent_id]}),
-            "no_reply": when({"$eq": ["$awaiting_reply", True]}),
-        }
-        pipeline = [{"$match": listed(workspace_id, query)}, {"$group": totals}]
-        found = await (await self._col.aggregate(pipeline)).to_list()
-        counts = found[0] if found else {}
-        return FilterCounts(**{k: counts.get(k, 0) for k in FilterCounts.model_fields})
+    async def counts_of(self, workspace_id: str, query: ListQuery) -> FilterCounts:
+        if query.search is not None:
+            return await searched_counts(self._col, workspace_id, query)
+        return await self.counts.read(workspace_id, query)

@@ -42,9 +42,10 @@ class Outbox:
         doc = await self._collection.find_one({"_id": doc_id}, {"outbox": 1})
         return [OutboxItem.model_validate(item) for item in (doc or {}).get("outbox", [])]
 
-    async def clear(self, doc_id: str, event_ids: list[str]) -> None:
+    async def clear(self, doc_id: str, items: list[OutboxItem]) -> None:
+        """Remove these entries, whole: `$pullAll` of exact values works on every store."""
         await self._collection.update_one(
-            {"_id": doc_id}, {"$pull": {"outbox": {"event_id": {"$in": event_ids}}}}
+            {"_id": doc_id}, {"$pullAll": {"outbox": outbox_entries(items)}}
         )
 
     async def holders(self, limit: int) -> list[str]:

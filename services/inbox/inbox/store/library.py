@@ -82,7 +82,6 @@ class LibraryStore:
         doc = await self._items.find_one_and_update(
             {"_id": item_id, "workspace_id": workspace_id},
             {"$set": {f"media.{phone_number_id}": ref.model_dump()}},
-            projection=_HIDDEN,
             return_document=ReturnDocument.AFTER,
         )
         return _item(doc) if doc else None
@@ -95,4 +94,5 @@ class LibraryStore:
 
 
 def _item(doc: Document) -> LibraryItem:
-    return LibraryItem.model_validate(doc | {"id": doc["_id"]})
+    shown = {key: value for key, value in doc.items() if key not in _HIDDEN}
+    return LibraryItem.model_validate(shown | {"id": doc["_id"]})

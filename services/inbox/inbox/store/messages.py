@@ -24,15 +24,11 @@ class MessageStore:
 
     async def ensure_indexes(self) -> None:
         await self._col.create_index([("workspace_id", 1), ("conversation_id", 1), *NEWEST])
-        await self._col.create_index(
-            [("workspace_id", 1), ("wamid", 1)],
-            unique=True,
-            partialFilterExpression={"wamid": {"$type": "string"}},
-        )
-        await self._col.create_index(
-            [("workspace_id", 1), ("send_key", 1)],
-            partialFilterExpression={"send_key": {"$type": "string"}},
-        )
+        await self._col.create_index([("workspace_id", 1), ("wamid", 1)])
+        # One message per wamid: `wamid_key` exists only while the wamid is known (a sparse
+        # index, which every store has, where a partial one is not on FerretDB).
+        await self._col.create_index("wamid_key", unique=True, sparse=True)
+        await self._col.create_index([("workspace_id", 1), ("send_key", 1)])
         await self.outbox.ensure_indexes()
 
     async def add_inbound(self, workspace_id: str, message: Message) -> bool:
@@ -93,11 +89,10 @@ class MessageStore:
             doc = await self._col.find_one_and_update(
                 {"workspace_id": workspace_id, "send_key": send_key},
                 {
-                    "$set": {"wamid": wamid},
+                    "$set": {"wamid": wamid, "wamid_key": wamid_key(workspace_id, wamid)},
                     "$max": {"status_rank": RANK["accepted"]},
                     "$min": {"status_times.accepted": at},
                 },
-                projection=_HIDDEN,
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
@@ -115,7 +110,6 @@ class MessageStore:
         doc = await self._col.find_one_and_update(
             {"workspace_id": workspace_id, "wamid": wamid, "direction": "outbound"},
             update,
-            projection=_HIDDEN,
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
@@ -134,7 +128,6 @@ class MessageStore:
                     "retryable": failure.retryable,
                 },
             },
-            projection=_HIDDEN,
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
@@ -162,6 +155,7 @@ class MessageStore:
                     "failure_reason": None,
                     "retryable": None,
                 },
+                "$unset": {"wamid_key": ""},
                 "$push": {
                     "outbox": {"$each": outbox_entries(outbox)},
                     "previous_attempts": bson(
@@ -169,7 +163,6 @@ class MessageStore:
                     ),
                 },
             },
-            projection=_HIDDEN,
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
@@ -178,7 +171,6 @@ class MessageStore:
         doc = await self._col.find_one_and_update(
             {"workspace_id": workspace_id, "wamid": wamid},
             {"$set": {"revoked": True}},
-            projection=_HIDDEN,
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
@@ -187,9 +179,15 @@ class MessageStore:
 _ATTEMPT = {"attempt", "wamid", "status_times", "error", "failure_reason"}
 
 
+def wamid_key(workspace_id: str, wamid: str) -> str:
+    return f"{workspace_id}/{wamid}"
+
+
 def _document(workspace_id: str, message: Message) -> Document:
     fields: Document = bson(message.model_dump(exclude={"id", "status", "reactions"}))
     rank = RANK[message.status] if message.status in RANK else None
+    if message.wamid:
+        fields["wamid_key"] = wamid_key(workspace_id, message.wamid)
     return fields | {"_id": message.id, "workspace_id": workspace_id, "status_rank": rank}
 
 

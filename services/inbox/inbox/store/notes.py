@@ -64,7 +64,6 @@ class NoteStore:
                 "$set": {"body": note.body, "edited_at": note.edited_at},
                 "$push": {"outbox": {"$each": outbox_entries(outbox)}},
             },
-            projection=_HIDDEN,
             return_document=ReturnDocument.AFTER,
         )
         return _note(doc) if doc else None
@@ -119,7 +118,8 @@ class ActivityStore:
 
 
 def _note(doc: Document) -> Note:
-    return Note.model_validate(doc | {"id": doc["_id"]})
+    shown = {key: value for key, value in doc.items() if key not in _HIDDEN}
+    return Note.model_validate(shown | {"id": doc["_id"]})
 
 
 def _activity(doc: Document) -> Activity:

@@ -1,0 +1,226 @@
+"""The headline figures of each benchmark's JSON, beside their same-run ceiling and their goal."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+FULL_CUSTOMERS = 1_000_000
+GOAL_RATE = 1000.0
+LIST_FLOORS = ("bare_http", "raw_store_find", "raw_store_upsert")
+
+
+@dataclass(frozen=True)
+class Goal:
+    """`value <op> threshold`, only comparable when measured at the goal's condition."""
+
+    op: str  # ">=" or "<="
+    threshold: float
+    condition: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    module: str
+    name: str
+    unit: str
+    value: float | None
+    ceiling: float | None = None
+    ceiling_name: str = ""
+    at: str = ""
+    goal: Goal | None = None
+    at_goal_size: bool = True
+
+    @property
+    def ratio(self) -> float | None:
+        """Figure over ceiling: a share of the ceiling's rate, or a multiple of its latency."""
+        if self.value is None or not self.ceiling:
+            return None
+        return self.value / self.ceiling
+
+    @property
+    def status(self) -> str:
+        if self.value is None:
+            return "missing"
+        if self.goal is None:
+            return ""
+        if self.goal.op == ">=":
+            met = self.value >= self.goal.threshold
+        else:
+            met = self.value <= self.goal.threshold
+        if met:
+            return "met"
+        return "not met" if self.at_goal_size else "not at goal size"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"ratio": self.ratio, "status": self.status}
+
+
+class Reader:
+    """Walks a module's JSON; every path it could not find is remembered, never raised."""
+
+    def __init__(self, module: str, data: dict[str, Any]) -> None:
+        self.module, self.data, self.missing = module, data, list[str]()
+
+    def get(self, *path: str | int, node: Any = None) -> Any:
+        node = self.data if node is None else node
+        for key in path:
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                self.missing.append(f"{self.module}.json: " + ".".join(map(str, path)))
+                return None
+        return node
+
+    def number(self, *path: str | int, node: Any = None) -> float | None:
+        value = self.get(*path, node=node)
+        # NaN is what a percentile of nothing is: no sample arrived.
+        return float(value) if isinstance(value, int | float) and not math.isnan(value) else None
+
+
+def closest(rows: list[Any], rate: float, key: Callable[[Any], Any]) -> Any:
+    """The row measured at the rate nearest `rate` (the goal's rate in a full run)."""
+    return min(rows, key=lambda row: abs(float(key(row)) - rate)) if rows else None
+
+
+def ingest(r: Reader) -> list[Figure]:
+    rows = r.get("rows") or []
+    clean = [row for row in rows if not row.get("errors")]
+    best = max(clean, key=lambda row: row.get("achieved_per_s", 0.0), default=None)
+    top = max((float(row.get("rate", 0)) for row in rows), default=0.0)
+    at = closest(rows, GOAL_RATE, lambda row: row.get("rate", 0))
+    rate = float(at["rate"]) if at else 0.0
+    throughput = Figure(
+        "ingest",
+        "ingest throughput (no errors)",
+        "webhooks/s",
+        value=r.number("achieved_per_s", node=best) if best else None,
+        ceiling=r.number("kafka_ceiling_webhooks_per_s"),
+        ceiling_name="raw aiokafka produce loop",
+        at=f"rates up to {top:,.0f}/s",
+        goal=Goal(">=", 3000, ""),
+        at_goal_size=top >= 3000,
+    )
+    ack = Figure(
+        "ingest",
+        "webhook ack p99",
+        "ms",
+        value=r.number("p99_ms", node=at) if at else None,
+        ceiling=r.number("bare_p99_ms", node=at) if at else None,
+        ceiling_name="bare endpoint p99",
+        at=f"{rate:,.0f}/s",
+        goal=Goal("<=", 15, "at 1,000/s"),
+        at_goal_size=rate == GOAL_RATE,
+    )
+    return [throughput, ack]
+
+
+def inbox_live(r: Reader) -> list[Figure]:
+    at = closest(r.get("rows") or [], GOAL_RATE, lambda row: row.get("rate", 0))
+    rate = float(at["rate"]) if at else 0.0
+    delivered = r.number("e2e", "delivered", node=at) if at else None
+    shown = f", {delivered:.0%} delivered" if delivered is not None else ""
+    live = Figure(
+        "inbox_live",
+        "webhook → live client p99",
+        "ms",
+        value=r.number("e2e", "p99_ms", node=at) if at else None,
+        ceiling=r.number("live_only", "p99_ms", node=at) if at else None,
+        ceiling_name="live path alone p99",
+        at=f"{rate:,.0f}/s, {r.get('clients')} streams{shown}",
+        goal=Goal("<=", 100, "at 1,000/s"),
+        at_goal_size=rate == GOAL_RATE,
+    )
+    return [live]
+
+
+def customers(r: Reader, seeded: int | None) -> list[Figure]:
+    count = r.data.get("customers", seeded)
+    if "customers" not in r.data:
+        r.missing.append("customers.json: customers (the number seeded)")
+    lookup = Figure(
+        "customers",
+        "customer lookup p99",
+        "ms",
+        value=r.number("lookup", "p99_ms"),
+        ceiling=r.number("bare_http", "p99_ms"),
+        ceiling_name="bare endpoint p99",
+        at=f"{count:,} customers" if count else "",
+        goal=Goal("<=", 5, "at 1M customers"),
+        at_goal_size=(count or 0) >= FULL_CUSTOMERS,
+    )
+    concurrent = Figure(
+        "customers",
+        "lookups, concurrent",
+        "ops/s",
+        value=r.number("lookup_concurrent", "per_s"),
+        ceiling=r.number("bare_http_concurrent", "per_s"),
+        ceiling_name="bare endpoint, concurrent",
+    )
+    imports = Figure(
+        "customers",
+        "CSV import",
+        "rows/s",
+        value=r.number("import", "per_s"),
+        ceiling=r.number("raw_store_insert", "per_s"),
+        ceiling_name="raw store inserts",
+    )
+    return [lookup, concurrent, imports]
+
+
+def orders(r: Reader) -> list[Figure]:
+    return [
+        Figure(
+            "orders",
+            f"order {name.replace('_', ' ')}s",
+            "ops/s",
+            value=r.number(name, "per_s"),
+            ceiling=r.number("raw_store", "per_s"),
+            ceiling_name="raw store upserts (counter + insert)",
+        )
+        for name in ("create", "stage_change")
+    ]
+
+
+def inbox(r: Reader) -> list[Figure]:
+    top = max(r.get("e2e") or [], key=lambda row: row.get("rate", 0), default=None)
+    lists = r.get("lists") or {}
+    queries = {name: v for name, v in lists.items() if name not in LIST_FLOORS}
+    slowest = max(queries, key=lambda name: queries[name].get("p99_ms", 0), default=None)
+    listed = Figure(
+        "inbox",
+        "webhook → listed p99",
+        "ms",
+        value=r.number("e2e_p99_ms", node=top) if top else None,
+        ceiling=r.number("kafka_hop", "p99_ms"),
+        ceiling_name="raw Kafka hop p99",
+        at=f"{r.number('rate', node=top) or 0:,.0f}/s" if top else "",
+    )
+    query = Figure(
+        "inbox",
+        f"slowest list query p99 ({slowest})",
+        "ms",
+        value=r.number(slowest, "p99_ms", node=lists) if slowest else None,
+        ceiling=r.number("raw_store_find", "p99_ms", node=lists),
+        ceiling_name="raw store find p99",
+        at=f"{r.number('conversations') or 0:,.0f} conversations",
+    )
+    return [listed, query]
+
+
+def figures(
+    module: str, data: dict[str, Any], sizes: dict[str, Any]
+) -> tuple[list[Figure], list[str]]:
+    """The headline figures of one module's JSON, and the keys it lacked."""
+    r = Reader(module, data)
+    builders: dict[str, Callable[[], list[Figure]]] = {
+        "ingest": lambda: ingest(r),
+        "customers": lambda: customers(r, sizes.get("customers")),
+        "orders": lambda: orders(r),
+        "inbox": lambda: inbox(r),
+        "inbox_live": lambda: inbox_live(r),
+    }
+    found = builders[module]() if module in builders else []
+    return found, r.missing

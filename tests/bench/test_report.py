@@ -1,0 +1,167 @@
+"""The bench report builder on synthetic module outputs: figures, goals, tables, README block."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import psutil
+import pytest
+
+from bench.figures import figures
+from bench.procstats import GENERATOR, Sampler, role_of, url_port
+from bench.report import MODULES, module_args, parse
+from bench.summary import README_END, README_START, build, markdown, with_readme_block
+
+
+def ingest_output(p99_at_1000: float = 9.0, errors_at_4000: int = 0) -> dict[str, Any]:
+    def row(rate: float, achieved: float, p99: float, errors: int = 0) -> dict[str, float]:
+        return {
+            "rate": rate,
+            "achieved_per_s": achieved,
+            "p50_ms": 2.0,
+            "p99_ms": p99,
+            "p999_ms": p99 * 2,
+            "errors": errors,
+            "bare_achieved_per_s": rate,
+            "bare_p99_ms": 1.5,
+        }
+
+    rows = [row(1000.0, 1000.0, p99_at_1000), row(4000.0, 3400.0, 80.0, errors_at_4000)]
+    return {"rows": rows, "kafka_ceiling_webhooks_per_s": 6800.0}
+
+
+def customers_output(lookup_p99: float) -> dict[str, Any]:
+    return {
+        "bare_http": {"per_s": 2000.0, "p50_ms": 0.4, "p99_ms": 1.0},
+        "lookup": {"per_s": 800.0, "p50_ms": 1.1, "p99_ms": lookup_p99},
+        "lookup_concurrent": {"per_s": 1500.0, "p50_ms": 9.0, "p99_ms": 20.0},
+        "bare_http_concurrent": {"per_s": 3000.0, "p50_ms": 4.0, "p99_ms": 8.0},
+        "import": {"per_s": 4000.0},
+        "raw_store_insert": {"per_s": 8000.0},
+    }
+
+
+def live_output(rate: float) -> dict[str, Any]:
+    part = {"delivered": 1.0, "p50_ms": 20.0, "p99_ms": 60.0}
+    row = {"rate": rate, "e2e": part, "live_only": part | {"p99_ms": 30.0}, "ack_p50_ms": 3.0}
+    return {"clients": 50, "rows": [row]}
+
+
+def by_name(found: list[Any]) -> dict[str, Any]:
+    return {figure.name: figure for figure in found}
+
+
+def test_ingest_throughput_is_the_best_clean_rate_against_the_raw_kafka_loop() -> None:
+    found, missing = figures("ingest", ingest_output(), {})
+    throughput = by_name(found)["ingest throughput (no errors)"]
+    assert (throughput.value, throughput.ceiling, throughput.status) == (3400.0, 6800.0, "met")
+    assert throughput.ratio == pytest.approx(0.5)
+    assert missing == []
+
+
+def test_a_rate_with_errors_does_not_count_as_throughput() -> None:
+    found, _ = figures("ingest", ingest_output(errors_at_4000=3), {})
+    throughput = by_name(found)["ingest throughput (no errors)"]
+    assert throughput.value == 1000.0
+    assert throughput.status == "not met"
+
+
+def test_the_ack_goal_is_judged_at_1000_per_second_beside_the_bare_endpoint() -> None:
+    ack = by_name(figures("ingest", ingest_output(p99_at_1000=21.0), {})[0])["webhook ack p99"]
+    assert (ack.value, ack.ceiling, ack.status) == (21.0, 1.5, "not met")
+    assert ack.ratio == pytest.approx(14.0)
+
+
+def test_a_figure_measured_off_the_goal_size_is_not_called_a_failure() -> None:
+    small, _ = figures("customers", customers_output(lookup_p99=7.0), {"customers": 2000})
+    large, _ = figures("customers", customers_output(lookup_p99=7.0), {"customers": 1_000_000})
+    assert by_name(small)["customer lookup p99"].status == "not at goal size"
+    assert by_name(large)["customer lookup p99"].status == "not met"
+    assert by_name(small)["customer lookup p99"].at == "2,000 customers"
+
+
+def test_a_met_goal_is_met_at_any_size() -> None:
+    found, _ = figures("inbox_live", live_output(rate=100.0), {})
+    live = by_name(found)["webhook → live client p99"]
+    assert (live.value, live.ceiling, live.status) == (60.0, 30.0, "met")
+    assert live.at == "100/s, 50 streams, 100% delivered"
+
+
+def test_keys_a_module_does_not_write_are_named_not_raised() -> None:
+    found, missing = figures("orders", {"create": {"per_s": 300.0}}, {})
+    assert [figure.status for figure in found] == ["", "missing"]
+    assert "orders.json: raw_store.per_s" in missing
+    assert "orders.json: stage_change.per_s" in missing
+
+
+def test_the_report_has_a_table_per_store_with_goals_and_processes() -> None:
+    process = {
+        "role": "kafka",
+        "processes": 1,
+        "cpu_percent": 87.4,
+        "rss_peak_mb": 612.0,
+        "rss_mean_mb": 590.2,
+    }
+    run = {"args": [], "exit": 0, "seconds": 61.0, "processes": [process]}
+    stores = {
+        "secantus": {"ingest": run | {"result": ingest_output()}},
+        "ferretdb": {"ingest": run | {"exit": 1, "result": None, "processes": []}},
+    }
+    report = build("2026-11-21T20:00:00+00:00", False, stores)
+    text = markdown(report)
+    assert "### Store: secantus" in text and "### Store: ferretdb" in text
+    assert "| ingest throughput (no errors) | 3,400 webhooks/s | rates up to 4,000/s |" in text
+    assert "50% of ceiling | ≥ 3,000 webhooks/s | met |" in text
+    assert "| ingest | kafka | 1 | 87 | 612 | 590 |" in text
+    assert report["stores"]["ferretdb"]["missing"] == ["ingest: no result (exit 1)"]
+
+
+def test_the_readme_block_is_replaced_and_nothing_else() -> None:
+    readme = f"# Title\n\n## Performance\n\n{README_START}\nold\n{README_END}\n\n## Next\n"
+    once = with_readme_block(readme, "| new |")
+    assert (
+        once
+        == f"# Title\n\n## Performance\n\n{README_START}\n\n| new |\n\n{README_END}\n\n## Next\n"
+    )
+    assert with_readme_block(once, "| new |") == once
+    with pytest.raises(ValueError):
+        with_readme_block("# no markers\n", "| new |")
+
+
+def test_ports_are_read_from_a_bootstrap_list_and_a_mongodb_url() -> None:
+    assert url_port("127.0.0.1:46045,127.0.0.1:46046") == 46045
+    assert url_port("mongodb://127.0.0.1:50091/?directConnection=true") == 50091
+
+
+def test_the_sampler_counts_the_cpu_and_memory_of_the_benchmark_tree() -> None:
+    busy = "import time\nwhile time.process_time() < 0.4: pass"
+    child = subprocess.Popen([sys.executable, "-c", busy])
+    try:
+        with Sampler(child.pid, {}, interval=0.05) as sampler:
+            child.wait(timeout=60)
+    finally:
+        child.kill()
+    [row] = sampler.summary()
+    assert row["role"] == GENERATOR
+    assert 0.2 < row["cpu_s"] < 1.0
+    assert row["cpu_percent"] > 0
+    assert row["rss_peak_mb"] > 1
+    assert role_of(psutil.Process(os.getpid()), os.getpid()) == GENERATOR
+
+
+def test_a_percentile_of_no_sample_is_missing_not_a_met_goal() -> None:
+    output = live_output(rate=1000.0)
+    output["rows"][0]["e2e"] |= {"delivered": 0.0, "p99_ms": float("nan")}
+    [live] = figures("inbox_live", output, {})[0]
+    assert (live.value, live.status) == (None, "missing")
+    assert live.at == "1,000/s, 50 streams, 0% delivered"
+
+
+def test_a_benchmarks_own_arguments_override_the_quick_and_full_sizes() -> None:
+    given = parse(["--quick", "--args", "ingest=--runs 5 --rates 250,4000"])
+    assert module_args("ingest", given) == ["--runs", "5", "--rates", "250,4000"]
+    assert module_args("orders", given) == MODULES["orders"]
+    assert module_args("orders", parse([])) == []
