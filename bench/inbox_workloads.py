@@ -26,6 +26,7 @@ from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
 from inbox.handlers import durable_groups
 from inbox.model import InboundChange, LastMessage, conversation_id, to_ms
+from inbox.store.finder import SearchIndex
 from inbox.store.inbound import first_update
 from inbox.store.listing import ListCounts, list_keys, moves
 from inbox.store.queries import LIST_FIELDS, applied, row_of
@@ -40,7 +41,8 @@ QUERIES = {
     "no_reply": {"filter": "no_reply"},
     "number": {"phone_number_id": PNID},
     "number_unread": {"phone_number_id": PNID, "filter": "unread"},
-    "name": {"q": "client 42"},
+    "name": {"q": "client 4242"},  # a few dozen candidates: answered by the search index
+    "name_common": {"q": "client"},  # every row: too common to narrow, read by list windows
     "digits": {"q": "0600000042"},
 }
 
@@ -238,7 +240,8 @@ def conversation_doc(workspace: str, i: int, at: datetime) -> dict[str, Any]:
 
 
 async def seed(mongo: AsyncMongoClient[Any], database: str, workspace: str, count: int) -> float:
-    """Conversations and their list counts, written in big batches (not through the API)."""
+    """Conversations, their search keys and list counts, written in big batches (not through
+    the API)."""
     db, at, started = mongo[database], datetime.now(UTC), time.perf_counter()
     counts: Counter[str] = Counter()
     for start_at in range(0, count, SEED_BATCH):
@@ -249,6 +252,7 @@ async def seed(mongo: AsyncMongoClient[Any], database: str, workspace: str, coun
         for doc in batch:
             counts += moves(doc, [], doc["lists"])
         await db["conversations"].insert_many(batch, ordered=False)
+        await SearchIndex(db["conversation_search"]).add_many(batch)
     await ListCounts(db["conversation_counts"]).add(workspace, counts)
     return count / (time.perf_counter() - started)
 

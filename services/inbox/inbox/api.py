@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from hanout_shared.contracts import deterministic_id, topics
 from hanout_shared.contracts.inbox import ConversationRead, ConversationReadEvent
 from hanout_shared.contracts.whatsapp import MarkReadRequested, MarkReadRequestedEvent
-from hanout_shared.platform.auth import Agent, Principal
+from hanout_shared.platform.auth import Admin, Agent, Principal
 from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
 from hanout_shared.platform.logs import correlation_id
 from inbox.messages import Message
@@ -107,6 +107,19 @@ async def count_conversations(
 ) -> FilterCounts:
     query = ListQuery(phone_number_id=phone_number_id, search=search(q), agent_id=agent.agent_id)
     return await inbox.store.conversations.counts_of(agent.workspace_id, query)
+
+
+@router.post(
+    "/conversations/counts/recount",
+    summary="Recount every filter's count from the conversations (admins)",
+    description="Heals a count left off by a crash between a conversation's write and its "
+    "count's. Reads every conversation of the workspace: run it when the workspace is quiet, "
+    "as a write racing it can move one count once more.",
+)
+async def recount_conversations(admin: Admin, inbox: InboxDep) -> FilterCounts:
+    await inbox.store.conversations.recount(admin.workspace_id)
+    query = ListQuery(agent_id=admin.agent_id)
+    return await inbox.store.conversations.counts_of(admin.workspace_id, query)
 
 
 @router.get("/conversations/{conversation_id}", summary="One conversation", responses=NOT_FOUND)

@@ -4,6 +4,7 @@ import base64
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 
 import phonenumbers
@@ -12,6 +13,9 @@ from pydantic import ValidationError
 from inbox.model import Filter, Frozen
 
 E164 = phonenumbers.PhoneNumberFormat.E164
+WORD = re.compile(r"\w+")
+# Shorter fragments narrow nothing: a search for them reads the list instead of the index.
+MIN_TEXT, MIN_DIGITS = 2, 3
 
 
 class Cursor(Frozen):
@@ -67,6 +71,25 @@ def phone_keys(e164: str | None) -> list[str]:
 
 def search_names(*names: str | None) -> list[str]:
     return sorted({fold(name) for name in names if name and fold(name)})
+
+
+def search_keys(names: Iterable[str], digits: Iterable[str]) -> list[str]:
+    """Index keys that answer any fragment with a prefix range: the suffixes of every word of
+    every (folded) name, and of every digit string of the number. A fragment inside a word is
+    the start of one of that word's suffixes."""
+    words = {word for name in names for word in WORD.findall(name)}
+    keys = {f"t:{w[i:]}" for w in words for i in range(len(w) - MIN_TEXT + 1)}
+    keys |= {f"d:{d[i:]}" for d in digits for i in range(len(d) - MIN_DIGITS + 1)}
+    return sorted(keys)
+
+
+def search_prefixes(wanted: Search) -> list[str]:
+    """The key prefixes a match must have, most selective (longest) first; none when every
+    fragment is too short to narrow the list."""
+    if wanted.digits:
+        return [f"d:{wanted.digits}"] if len(wanted.digits) >= MIN_DIGITS else []
+    words = sorted(set(WORD.findall(wanted.text or "")), key=len, reverse=True)
+    return [f"t:{word}" for word in words if len(word) >= MIN_TEXT]
 
 
 def search(query: str | None) -> Search | None:

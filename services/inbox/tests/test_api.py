@@ -206,3 +206,14 @@ async def test_health_and_docs_need_no_token(service: Service) -> None:
         "whatsapp.outbound.v1",
     ):
         assert topic in channels
+
+
+async def test_an_admin_recounts_the_counts_and_an_agent_may_not(service: Service) -> None:
+    await seed(service)
+    path = "/conversations/counts/recount"
+    refused = await service.http.post(path, headers=service.headers())
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    admin = token_for(service.workspace, role="admin")
+    answer = await service.http.post(path, headers=admin)
+    assert answer.status_code == 200
+    assert answer.json() == {"all": 4, "unread": 4, "mine": 0, "no_reply": 4}

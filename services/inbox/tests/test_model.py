@@ -21,6 +21,8 @@ from inbox.search import (
     phone_e164,
     phone_keys,
     search,
+    search_keys,
+    search_prefixes,
 )
 
 from .builders import a_template
@@ -138,3 +140,20 @@ def test_parameters_given_to_a_component_without_variables_are_refused() -> None
     assert problem is not None and problem.message == "The template's body takes no parameters"
     ok = TemplateContent(name=plain.name, language="fr")
     assert template_problem(ok, [plain]) is None
+
+
+def test_search_keys_answer_every_fragment_of_a_word_or_number_by_prefix() -> None:
+    keys = search_keys(["fatima zahra"], ["212612345678", "0612345678"])
+    for wanted in (Search(text="tim"), Search(text="zahr"), Search(digits="2345")):
+        (prefix,) = search_prefixes(wanted)[:1]
+        assert any(key.startswith(prefix) for key in keys), wanted
+    assert "t:a" not in keys and "d:78" not in keys  # too short to narrow anything
+    assert not any(key.startswith("t:ben") for key in keys)
+
+
+def test_a_search_narrows_by_its_longest_words_first_and_not_by_a_short_fragment() -> None:
+    assert search_prefixes(Search(text="ima zahra")) == ["t:zahra", "t:ima"]
+    assert search_prefixes(Search(text="a b")) == []
+    assert search_prefixes(Search(text=".*")) == []
+    assert search_prefixes(Search(digits="061")) == ["d:061"]
+    assert search_prefixes(Search(digits="06")) == []

@@ -128,6 +128,9 @@ class CustomerCollection:
                     break
         return found[offset:]
 
+    async def count(self, workspace_id: str) -> int:
+        return await self._c.count_documents({"workspace_id": workspace_id, "state": "active"})
+
     async def page(
         self, workspace_id: str, state: str, before: str | None, limit: int
     ) -> list[Customer]:

@@ -22,7 +22,9 @@ def connect(url: str) -> AsyncMongoClient[Document]:
 
 class Store:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.conversations = ConversationStore(db["conversations"], db["conversation_counts"])
+        self.conversations = ConversationStore(
+            db["conversations"], db["conversation_counts"], db["conversation_search"]
+        )
         self.messages = MessageStore(db["messages"])
         self.reactions = ReactionStore(db["reactions"])
         self.parked = ParkedStatusStore(db["parked_statuses"])

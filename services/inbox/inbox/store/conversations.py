@@ -19,6 +19,7 @@ from inbox.model import (
 )
 from inbox.search import ListQuery, phone_keys, search_names
 from inbox.store.documents import Document, Outbox, outbox_entries
+from inbox.store.finder import SearchIndex
 from inbox.store.inbound import InboundWriter
 from inbox.store.listing import (
     BOTTOM,
@@ -32,6 +33,7 @@ from inbox.store.listing import (
 from inbox.store.queries import LIST_FIELDS, row_of
 
 LISTED = [("lists", 1), ("last_activity_at", DESCENDING)]
+SEARCHED = {"workspace_id": 1, "search_names": 1, "search_digits": 1}
 
 
 ASSIGN_TRIES = 20
@@ -39,20 +41,26 @@ ASSIGN_TRIES = 20
 
 class ConversationStore:
     def __init__(
-        self, collection: AsyncCollection[Document], counts: AsyncCollection[Document]
+        self,
+        collection: AsyncCollection[Document],
+        counts: AsyncCollection[Document],
+        search: AsyncCollection[Document],
     ) -> None:
         self._col = collection
         self.outbox = Outbox(collection)
         self.counts = ListCounts(counts)
-        self._inbound = InboundWriter(collection, self.counts)
-        self._pages = ListPages(collection, self.counts)
+        self.search = SearchIndex(search)
+        self._inbound = InboundWriter(collection, self.counts, self.search)
+        self._pages = ListPages(collection, self.counts, self.search)
 
     async def ensure_indexes(self) -> None:
         await self._col.create_index([("workspace_id", 1), *LISTED])
         await self._col.create_index([("workspace_id", 1), ("phone_number_id", 1), *LISTED])
         await self._col.create_index([("workspace_id", 1), ("customer.customer_id", 1)])
         await self.outbox.ensure_indexes()
+        await self.search.ensure_indexes()
         await self._backfill_lists()
+        await self._backfill_search()
 
     async def _backfill_lists(self) -> None:
         """Conversations written before lists existed join them (once: then none lack them)."""
@@ -64,6 +72,13 @@ class ConversationStore:
             )
             if done.modified_count:
                 await self.counts.shift(doc, [], lists)
+
+    async def _backfill_search(self) -> None:
+        """Conversations written before the search index existed enter it (once)."""
+        if await self.search.backfilled():
+            return
+        await self.search.add_many([doc async for doc in self._col.find({}, SEARCHED)])
+        await self.search.mark_backfilled()
 
     async def get(self, workspace_id: str, conversation_id: str) -> ConversationRow | None:
         query = {"_id": conversation_id, "workspace_id": workspace_id}
@@ -180,7 +195,12 @@ class ConversationStore:
             )
         except DuplicateKeyError:
             return None
-        return row_of(doc) if doc else None
+        if doc is None:
+            return None
+        await self.search.add(
+            doc["_id"], doc["workspace_id"], match.names, phone_keys(match.phone_e164)
+        )
+        return row_of(doc)
 
     async def rename_customer(
         self, workspace_id: str, customer_id: str, name: str | None, version: int
@@ -196,6 +216,7 @@ class ConversationStore:
                 "$addToSet": {"search_names": {"$each": search_names(name)}},
             },
         )
+        await self._index_name(workspace_id, [customer_id], name)
         return result.modified_count
 
     async def repoint_customer(
@@ -213,12 +234,23 @@ class ConversationStore:
                 "$addToSet": {"search_names": {"$each": search_names(name)}},
             },
         )
+        await self._index_name(workspace_id, [survivor_id], name)
         return result.modified_count
+
+    async def _index_name(
+        self, workspace_id: str, customer_ids: list[str], name: str | None
+    ) -> None:
+        where = {"workspace_id": workspace_id, "customer.customer_id": {"$in": customer_ids}}
+        for found in await self._col.find(where, {"_id": 1}).to_list():
+            await self.search.add(found["_id"], workspace_id, search_names(name), [])
 
     async def page(self, workspace_id: str, query: ListQuery) -> list[ConversationRow]:
         return await self._pages.page(workspace_id, query)
 
+    async def recount(self, workspace_id: str) -> None:
+        await self.counts.recount(self._col, workspace_id)
+
     async def counts_of(self, workspace_id: str, query: ListQuery) -> FilterCounts:
         if query.search is not None:
-            return await searched_counts(self._col, workspace_id, query)
+            return await searched_counts(self._col, self.search, workspace_id, query)
         return await self.counts.read(workspace_id, query)

@@ -5,7 +5,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from inbox.model import ConversationRow, InboundChange, InboundResult, reopens
+from inbox.search import phone_keys, search_names
 from inbox.store.documents import Document
+from inbox.store.finder import SearchIndex
 from inbox.store.listing import ListCounts, lists_in
 from inbox.store.queries import (
     LIST_FIELDS,
@@ -22,9 +24,12 @@ class InboundWriter:
     gives the row after (nothing is read back). A late one fails that write's guard and takes
     the slower, field-by-field path."""
 
-    def __init__(self, collection: AsyncCollection[Document], counts: ListCounts) -> None:
+    def __init__(
+        self, collection: AsyncCollection[Document], counts: ListCounts, finder: SearchIndex
+    ) -> None:
         self._col = collection
         self._counts = counts
+        self._finder = finder
 
     async def record(self, change: InboundChange) -> InboundResult:
         update = first_update(change)
@@ -37,6 +42,7 @@ class InboundWriter:
         if before is not None and (opened or reopened):
             after |= await self._open(change, reopened)
         await self._counts.shift(after, lists_in(before), after["lists"])
+        await self._index(change, before)
         return InboundResult(row=row_of(after), opened=opened or reopened, reopened=reopened)
 
     async def _open(self, change: InboundChange, reopened: bool) -> Document:
@@ -55,9 +61,21 @@ class InboundWriter:
             await self._open(change, reopened)
         after = applied(before, change, update)
         await self._counts.shift(after, lists_in(before), after["lists"])
+        await self._index(change, before)
         await self._settle_late(change)
         row = await self._row(change)
         return InboundResult(row=row, opened=opened or reopened, reopened=reopened)
+
+    async def _index(self, change: InboundChange, before: Document | None) -> None:
+        """Only a name or number the conversation did not have yet reaches the search index."""
+        names = search_names(change.contact.profile_name, change.contact.username)
+        digits = phone_keys(change.phone_e164)
+        had = before or {}
+        if set(names) <= set(had.get("search_names") or []) and set(digits) <= set(
+            had.get("search_digits") or []
+        ):
+            return
+        await self._finder.add(change.conversation_id, change.workspace_id, names, digits)
 
     async def _upsert(
         self, change: InboundChange, condition: Document, update: Document
@@ -75,6 +93,7 @@ class InboundWriter:
         return row_of(doc)
 
     async def _seen(self, change: InboundChange) -> InboundResult:
+        await self._index(change, None)  # a crash may have come between its write and this
         row = await self._row(change)
         opened = row.opened_by == change.event_id
         return InboundResult(row=row, opened=opened, reopened=opened and row.reopened)

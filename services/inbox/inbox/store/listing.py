@@ -18,6 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from inbox.model import ConversationRow, FilterCounts
 from inbox.search import ListQuery, Search
 from inbox.store.documents import Document
+from inbox.store.finder import SearchIndex
 from inbox.store.queries import LIST_FIELDS, row_of
 
 FIRST_WINDOW = timedelta(minutes=1)
@@ -91,13 +92,20 @@ class ListPages:
     list, so the next page of that list usually takes one query.
     """
 
-    def __init__(self, collection: AsyncCollection[Document], counts: "ListCounts") -> None:
-        self._col, self._counts = collection, counts
+    def __init__(
+        self, collection: AsyncCollection[Document], counts: "ListCounts", finder: SearchIndex
+    ) -> None:
+        self._col, self._counts, self._finder = collection, counts, finder
         self._spans: dict[tuple[str, str, str | None], timedelta] = {}
 
     async def page(self, workspace_id: str, query: ListQuery) -> list[ConversationRow]:
         key = filter_key(query.filter, query.agent_id)
         number = {"phone_number_id": query.phone_number_id} if query.phone_number_id else {}
+        if query.search is not None:
+            ids = await self._finder.candidates(workspace_id, query.search)
+            if ids is not None:  # a few candidates by the index: read them, whatever their time
+                where = {"_id": {"$in": ids}, "workspace_id": workspace_id, **number, "lists": key}
+                return await self._candidates(where, query) if ids else []
         remembered = (workspace_id, key, query.phone_number_id)
         upper = query.after.at + MS if query.after else None
         origin = upper or datetime.now(UTC)
@@ -121,6 +129,9 @@ class ListPages:
         if len(found) >= query.limit and query.search is None:
             self._remember(remembered, origin - found[query.limit - 1]["last_activity_at"])
         return [row_of(_shown(doc)) for doc in found[: query.limit]]
+
+    async def _candidates(self, where: Document, query: ListQuery) -> list[ConversationRow]:
+        return [row_of(_shown(doc)) for doc in (await self._window(where, query))[: query.limit]]
 
     async def _window(self, where: Document, query: ListQuery) -> list[Document]:
         fields = LIST_FIELDS if query.search is None else UNSEEN
@@ -159,7 +170,26 @@ class ListCounts:
         self._col = collection
 
     async def ensure_indexes(self) -> None:
-        return None  # read by _id only
+        await self._col.create_index("workspace_id")  # for a recount only
+
+    async def recount(self, conversations: AsyncCollection[Document], workspace_id: str) -> None:
+        """Set every count of the workspace to what its conversations hold now."""
+        held: Counter[str] = Counter()
+        where = {"workspace_id": workspace_id, "lists": {"$exists": True}}
+        async for doc in conversations.find(
+            where, {"workspace_id": 1, "phone_number_id": 1, "lists": 1}
+        ):
+            held.update(moves(doc, [], doc["lists"]))
+        async for counter in self._col.find({"workspace_id": workspace_id}, {"_id": 1}):
+            held.setdefault(counter["_id"], 0)
+        writes = [
+            UpdateOne(
+                {"_id": counter}, {"$set": {"n": n, "workspace_id": workspace_id}}, upsert=True
+            )
+            for counter, n in held.items()
+        ]
+        for start in range(0, len(writes), 500):
+            await self._col.bulk_write(writes[start : start + 500], ordered=False)
 
     async def shift(
         self, doc: Document | None, before: Iterable[str], after: Iterable[str]
@@ -196,12 +226,16 @@ class ListCounts:
 
 
 async def searched_counts(
-    col: AsyncCollection[Document], workspace_id: str, query: ListQuery
+    col: AsyncCollection[Document], finder: SearchIndex, workspace_id: str, query: ListQuery
 ) -> FilterCounts:
-    """Counts of a search: every conversation of the list is read (a search is not indexed)."""
+    """Counts of a search: its candidates are read, or the whole list when no fragment of it
+    is selective enough to narrow it."""
+    assert query.search is not None
     keys = {name: filter_key(name, query.agent_id) for name in FilterCounts.model_fields}
     number = {"phone_number_id": query.phone_number_id} if query.phone_number_id else {}
-    where = {"workspace_id": workspace_id, **number, "lists": "all"}
+    where: Document = {"workspace_id": workspace_id, **number, "lists": "all"}
+    if (ids := await finder.candidates(workspace_id, query.search)) is not None:
+        where["_id"] = {"$in": ids}
     totals: Counter[str] = Counter()
     async for doc in col.find(where, SEARCH_FIELDS):
         if found_by(doc, query.search):

@@ -1,0 +1,84 @@
+"""The search box's index: which conversations a name or number fragment can hit.
+
+One small document per conversation in its own collection, `{_id, workspace_id, keys}`, the
+keys being `search_keys` of its names and numbers. It is written only when a conversation
+gains a name or a number, so the conversation's frequent writes do not rewrite these index
+entries (SecantusDB rewrites every entry of a document it changes).
+"""
+
+from collections.abc import Iterable
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+
+from inbox.search import Search, search_keys, search_prefixes
+from inbox.store.documents import Document
+
+# Beyond this many candidates a fragment does not narrow the list: the list is read instead.
+MOST_CANDIDATES = 1000
+TOP = chr(0x10FFFF)  # above every character: `prefix + TOP` bounds the keys starting with it
+BACKFILLED = "#backfilled"  # a marker without a workspace: never a search's candidate
+BATCH = 500
+
+
+class SearchIndex:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._col = collection
+
+    async def ensure_indexes(self) -> None:
+        await self._col.create_index([("workspace_id", 1), ("keys", 1)])
+
+    async def add(
+        self, conversation_id: str, workspace_id: str, names: Iterable[str], digits: Iterable[str]
+    ) -> None:
+        """Make the conversation findable by these names and numbers too (nothing is removed:
+        a former name still finds it, as its messages still bear it)."""
+        if write := _adding(conversation_id, workspace_id, names, digits):
+            await self._col.bulk_write([write])
+
+    async def add_many(self, docs: Iterable[Document]) -> None:
+        """`add` for conversation documents, from their own search fields."""
+        writes = [
+            write
+            for doc in docs
+            if (
+                write := _adding(
+                    doc["_id"],
+                    doc["workspace_id"],
+                    doc.get("search_names") or [],
+                    doc.get("search_digits") or [],
+                )
+            )
+        ]
+        for start in range(0, len(writes), BATCH):
+            await self._col.bulk_write(writes[start : start + BATCH], ordered=False)
+
+    async def candidates(self, workspace_id: str, wanted: Search) -> list[str] | None:
+        """Ids of the conversations a search may find (a superset: the caller checks each), or
+        None when no fragment of it narrows the list to at most MOST_CANDIDATES."""
+        for prefix in search_prefixes(wanted):
+            where = {"workspace_id": workspace_id, "keys": {"$gte": prefix, "$lt": prefix + TOP}}
+            found = self._col.find(where, {"_id": 1}).limit(MOST_CANDIDATES + 1)
+            ids = list(dict.fromkeys([doc["_id"] async for doc in found]))
+            if len(ids) <= MOST_CANDIDATES:
+                return ids
+        return None
+
+    async def backfilled(self) -> bool:
+        return await self._col.find_one({"_id": BACKFILLED}) is not None
+
+    async def mark_backfilled(self) -> None:
+        await self._col.update_one({"_id": BACKFILLED}, {"$set": {"done": True}}, upsert=True)
+
+
+def _adding(
+    conversation_id: str, workspace_id: str, names: Iterable[str], digits: Iterable[str]
+) -> UpdateOne | None:
+    keys = search_keys(names, digits)
+    if not keys:
+        return None
+    return UpdateOne(
+        {"_id": conversation_id},
+        {"$setOnInsert": {"workspace_id": workspace_id}, "$addToSet": {"keys": {"$each": keys}}},
+        upsert=True,
+    )
