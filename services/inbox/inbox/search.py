@@ -14,8 +14,8 @@ from inbox.model import Filter, Frozen
 
 E164 = phonenumbers.PhoneNumberFormat.E164
 WORD = re.compile(r"\w+")
-# Shorter fragments narrow nothing: a search for them reads the list instead of the index.
-MIN_TEXT, MIN_DIGITS = 2, 3
+# Index keys are trigrams: a shorter fragment narrows nothing, and the list is read instead.
+GRAM = 3
 
 
 class Cursor(Frozen):
@@ -73,23 +73,29 @@ def search_names(*names: str | None) -> list[str]:
     return sorted({fold(name) for name in names if name and fold(name)})
 
 
+def grams(text: str) -> list[str]:
+    return [text[i : i + GRAM] for i in range(len(text) - GRAM + 1)]
+
+
 def search_keys(names: Iterable[str], digits: Iterable[str]) -> list[str]:
-    """Index keys that answer any fragment with a prefix range: the suffixes of every word of
-    every (folded) name, and of every digit string of the number. A fragment inside a word is
-    the start of one of that word's suffixes."""
+    """Index keys of a conversation: the trigrams of every word of its (folded) names, and of
+    its numbers' digits. Keys are matched by equality, which every store answers exactly from
+    a multikey index (a range on an array does not narrow MongoDB's index scan)."""
     words = {word for name in names for word in WORD.findall(name)}
-    keys = {f"t:{w[i:]}" for w in words for i in range(len(w) - MIN_TEXT + 1)}
-    keys |= {f"d:{d[i:]}" for d in digits for i in range(len(d) - MIN_DIGITS + 1)}
+    keys = {f"t:{gram}" for word in words for gram in grams(word)}
+    keys |= {f"d:{gram}" for number in digits for gram in grams(number)}
     return sorted(keys)
 
 
-def search_prefixes(wanted: Search) -> list[str]:
-    """The key prefixes a match must have, most selective (longest) first; none when every
-    fragment is too short to narrow the list."""
+def search_grams(wanted: Search) -> list[str]:
+    """The keys every match of a search has: the trigrams of its digits, or of each of its
+    words (a word of a name holds a word of the query whole); none when all are too short."""
     if wanted.digits:
-        return [f"d:{wanted.digits}"] if len(wanted.digits) >= MIN_DIGITS else []
-    words = sorted(set(WORD.findall(wanted.text or "")), key=len, reverse=True)
-    return [f"t:{word}" for word in words if len(word) >= MIN_TEXT]
+        found = [f"d:{gram}" for gram in grams(wanted.digits)]
+    else:
+        words = WORD.findall(wanted.text or "")
+        found = [f"t:{gram}" for word in words for gram in grams(word)]
+    return list(dict.fromkeys(found))
 
 
 def search(query: str | None) -> Search | None:

@@ -21,8 +21,8 @@ from inbox.search import (
     phone_e164,
     phone_keys,
     search,
+    search_grams,
     search_keys,
-    search_prefixes,
 )
 
 from .builders import a_template
@@ -142,18 +142,18 @@ def test_parameters_given_to_a_component_without_variables_are_refused() -> None
     assert template_problem(ok, [plain]) is None
 
 
-def test_search_keys_answer_every_fragment_of_a_word_or_number_by_prefix() -> None:
+def test_search_keys_are_the_trigrams_of_every_word_and_number() -> None:
     keys = search_keys(["fatima zahra"], ["212612345678", "0612345678"])
-    for wanted in (Search(text="tim"), Search(text="zahr"), Search(digits="2345")):
-        (prefix,) = search_prefixes(wanted)[:1]
-        assert any(key.startswith(prefix) for key in keys), wanted
-    assert "t:a" not in keys and "d:78" not in keys  # too short to narrow anything
-    assert not any(key.startswith("t:ben") for key in keys)
+    for wanted in (Search(text="tim"), Search(text="ima zah"), Search(digits="2345")):
+        assert set(search_grams(wanted)) <= set(keys), wanted
+    assert "t:a z" not in keys and "t:za" not in keys  # within words, three at least
+    assert "d:061" in keys and "d:212" in keys
+    assert not set(search_grams(Search(text="benna"))) <= set(keys)
 
 
-def test_a_search_narrows_by_its_longest_words_first_and_not_by_a_short_fragment() -> None:
-    assert search_prefixes(Search(text="ima zahra")) == ["t:zahra", "t:ima"]
-    assert search_prefixes(Search(text="a b")) == []
-    assert search_prefixes(Search(text=".*")) == []
-    assert search_prefixes(Search(digits="061")) == ["d:061"]
-    assert search_prefixes(Search(digits="06")) == []
+def test_a_search_narrows_by_the_trigrams_of_its_words_and_not_by_a_short_fragment() -> None:
+    assert search_grams(Search(text="ima zahra")) == ["t:ima", "t:zah", "t:ahr", "t:hra"]
+    assert search_grams(Search(text="ab cd")) == []
+    assert search_grams(Search(text=".*")) == []
+    assert search_grams(Search(digits="0612")) == ["d:061", "d:612"]
+    assert search_grams(Search(digits="06")) == []

@@ -1,7 +1,7 @@
 """The search box's index: which conversations a name or number fragment can hit.
 
 One small document per conversation in its own collection, `{_id, workspace_id, keys}`, the
-keys being `search_keys` of its names and numbers. It is written only when a conversation
+keys being `search_keys` (trigrams) of its names and numbers. It is written only when a conversation
 gains a name or a number, so the conversation's frequent writes do not rewrite these index
 entries (SecantusDB rewrites every entry of a document it changes).
 """
@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
-from inbox.search import Search, search_keys, search_prefixes
+from inbox.search import Search, search_grams, search_keys
 from inbox.store.documents import Document
 
-# Beyond this many candidates a fragment does not narrow the list: the list is read instead.
+# A trigram of more conversations than this does not narrow the list.
 MOST_CANDIDATES = 1000
-TOP = chr(0x10FFFF)  # above every character: `prefix + TOP` bounds the keys starting with it
+GRAMS_TRIED = 8  # enough to narrow any real query; each is one indexed read
+ENOUGH = 50  # candidates few enough to read: no more trigrams are tried
 BACKFILLED = "#backfilled"  # a marker without a workspace: never a search's candidate
 BATCH = 500
 
@@ -54,15 +55,20 @@ class SearchIndex:
             await self._col.bulk_write(writes[start : start + BATCH], ordered=False)
 
     async def candidates(self, workspace_id: str, wanted: Search) -> list[str] | None:
-        """Ids of the conversations a search may find (a superset: the caller checks each), or
-        None when no fragment of it narrows the list to at most MOST_CANDIDATES."""
-        for prefix in search_prefixes(wanted):
-            where = {"workspace_id": workspace_id, "keys": {"$gte": prefix, "$lt": prefix + TOP}}
+        """Ids of the conversations holding every trigram of the search that narrows it (a
+        superset of its matches: the caller checks each), or None when no trigram narrows the
+        list to at most MOST_CANDIDATES."""
+        kept: set[str] | None = None
+        for gram in search_grams(wanted)[:GRAMS_TRIED]:
+            where = {"workspace_id": workspace_id, "keys": gram}
             found = self._col.find(where, {"_id": 1}).limit(MOST_CANDIDATES + 1)
-            ids = list(dict.fromkeys([doc["_id"] async for doc in found]))
-            if len(ids) <= MOST_CANDIDATES:
-                return ids
-        return None
+            ids = {doc["_id"] async for doc in found}
+            if len(ids) > MOST_CANDIDATES:
+                continue
+            kept = ids if kept is None else kept & ids
+            if len(kept) <= ENOUGH:
+                break
+        return None if kept is None else sorted(kept)
 
     async def backfilled(self) -> bool:
         return await self._col.find_one({"_id": BACKFILLED}) is not None
