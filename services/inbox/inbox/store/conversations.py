@@ -34,6 +34,7 @@ from inbox.store.queries import LIST_FIELDS, row_of
 
 LISTED = [("lists", 1), ("last_activity_at", DESCENDING)]
 SEARCHED = {"workspace_id": 1, "search_names": 1, "search_digits": 1}
+BACKFILL_BATCH = 500
 
 
 ASSIGN_TRIES = 20
@@ -77,7 +78,13 @@ class ConversationStore:
         """Conversations written before the search index existed enter it (once)."""
         if await self.search.backfilled():
             return
-        await self.search.add_many([doc async for doc in self._col.find({}, SEARCHED)])
+        batch: list[Document] = []
+        async for doc in self._col.find({}, SEARCHED):
+            batch.append(doc)
+            if len(batch) == BACKFILL_BATCH:
+                await self.search.add_many(batch)
+                batch = []
+        await self.search.add_many(batch)
         await self.search.mark_backfilled()
 
     async def get(self, workspace_id: str, conversation_id: str) -> ConversationRow | None:

@@ -1,9 +1,9 @@
 """The search box's index: which conversations a name or number fragment can hit.
 
 One small document per conversation in its own collection, `{_id, workspace_id, keys}`, the
-keys being `search_keys` (trigrams) of its names and numbers. It is written only when a conversation
-gains a name or a number, so the conversation's frequent writes do not rewrite these index
-entries (SecantusDB rewrites every entry of a document it changes).
+keys being `search_keys` (trigrams) of its names and numbers. It is written only when a
+conversation gains a name or a number, so the conversation's frequent writes do not rewrite
+these index entries (SecantusDB rewrites every entry of a document it changes).
 """
 
 from collections.abc import Iterable
@@ -19,7 +19,6 @@ MOST_CANDIDATES = 1000
 GRAMS_TRIED = 8  # enough to narrow any real query; each is one indexed read
 ENOUGH = 50  # candidates few enough to read: no more trigrams are tried
 BACKFILLED = "#backfilled"  # a marker without a workspace: never a search's candidate
-BATCH = 500
 
 
 class SearchIndex:
@@ -51,8 +50,8 @@ class SearchIndex:
                 )
             )
         ]
-        for start in range(0, len(writes), BATCH):
-            await self._col.bulk_write(writes[start : start + BATCH], ordered=False)
+        if writes:
+            await self._col.bulk_write(writes, ordered=False)
 
     async def candidates(self, workspace_id: str, wanted: Search) -> list[str] | None:
         """Ids of the conversations holding every trigram of the search that narrows it (a
