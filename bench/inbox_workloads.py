@@ -252,7 +252,9 @@ async def seed(mongo: AsyncMongoClient[Any], database: str, workspace: str, coun
         for doc in batch:
             counts += moves(doc, [], doc["lists"])
         await db["conversations"].insert_many(batch, ordered=False)
-        await SearchIndex(db["conversation_search"]).add_many(batch)
+        await SearchIndex(db["conversation_search"], db["conversation_search_common"]).add_many(
+            batch
+        )
     await ListCounts(db["conversation_counts"]).add(workspace, counts)
     return count / (time.perf_counter() - started)
 

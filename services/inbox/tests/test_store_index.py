@@ -93,6 +93,7 @@ async def test_a_fragment_too_common_for_the_index_reads_the_list_with_the_same_
     selective = await _ids(store, ws, Search(text="client 1"))
     monkeypatch.setattr(finder_module, "MOST_CANDIDATES", 2)
     assert await store.conversations.search.candidates(ws, Search(text="client")) is None
+    assert await store.conversations.search._common.count_documents({}) == 4  # read once
     assert await _ids(store, ws, Search(text="client")) == ids  # newest first
     assert await _ids(store, ws, Search(text="client 1")) == selective == [ids[0], ids[3]]
 

@@ -23,7 +23,10 @@ def connect(url: str) -> AsyncMongoClient[Document]:
 class Store:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.conversations = ConversationStore(
-            db["conversations"], db["conversation_counts"], db["conversation_search"]
+            db["conversations"],
+            db["conversation_counts"],
+            db["conversation_search"],
+            db["conversation_search_common"],
         )
         self.messages = MessageStore(db["messages"])
         self.reactions = ReactionStore(db["reactions"])

@@ -46,11 +46,12 @@ class ConversationStore:
         collection: AsyncCollection[Document],
         counts: AsyncCollection[Document],
         search: AsyncCollection[Document],
+        common: AsyncCollection[Document],
     ) -> None:
         self._col = collection
         self.outbox = Outbox(collection)
         self.counts = ListCounts(counts)
-        self.search = SearchIndex(search)
+        self.search = SearchIndex(search, common)
         self._inbound = InboundWriter(collection, self.counts, self.search)
         self._pages = ListPages(collection, self.counts, self.search)
 
