@@ -78,13 +78,20 @@ def grams(text: str) -> list[str]:
 
 
 def search_keys(names: Iterable[str], digits: Iterable[str]) -> list[str]:
-    """Index keys of a conversation: the trigrams of every word of its (folded) names, and of
-    its numbers' digits. Keys are matched by equality, which every store answers exactly from
-    a multikey index (a range on an array does not narrow MongoDB's index scan)."""
+    """Index keys of a conversation: the trigrams of every word of its (folded) names and of
+    its numbers' digits, and each number whole. Keys are matched by equality, which every store
+    answers exactly from a multikey index (a range on an array does not narrow MongoDB's index
+    scan)."""
     words = {word for name in names for word in WORD.findall(name)}
     keys = {f"t:{gram}" for word in words for gram in grams(word)}
     keys |= {f"d:{gram}" for number in digits for gram in grams(number)}
+    keys |= {whole_number(number) for number in digits}
     return sorted(keys)
+
+
+def whole_number(digits: str) -> str:
+    """The key of a number typed whole: every digit of it, however common its trigrams are."""
+    return f"n:{digits}"
 
 
 def search_grams(wanted: Search) -> list[str]:

@@ -147,7 +147,7 @@ def test_search_keys_are_the_trigrams_of_every_word_and_number() -> None:
     for wanted in (Search(text="tim"), Search(text="ima zah"), Search(digits="2345")):
         assert set(search_grams(wanted)) <= set(keys), wanted
     assert "t:a z" not in keys and "t:za" not in keys  # within words, three at least
-    assert "d:061" in keys and "d:212" in keys
+    assert "d:061" in keys and "d:212" in keys and "n:212612345678" in keys
     assert not set(search_grams(Search(text="benna"))) <= set(keys)
 
 

@@ -55,6 +55,7 @@ async def test_fragments_inside_words_and_numbers_are_found_through_the_index(st
     assert await _ids(store, ws, Search(text="zahra zineb")) == []  # both words, one name
     assert await _ids(store, ws, Search(digits="612340001")) == [zineb]
     assert await _ids(store, ws, Search(digits="0612340000")) == [fatima]
+    assert await index.candidates(ws, Search(digits="212612340001")) == [zineb]  # whole number
     assert await index.candidates(random_ref("ws"), Search(text="tim")) == []  # workspace-scoped
     counts = await store.conversations.counts_of(ws, ListQuery(search=Search(text="za")))
     assert (counts.all, counts.unread, counts.no_reply) == (1, 1, 1)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
-from inbox.search import Search, search_grams, search_keys
+from inbox.search import Search, search_grams, search_keys, whole_number
 from inbox.store.documents import Document
 
 # A trigram of more conversations than this does not narrow the list.
@@ -64,6 +64,10 @@ class SearchIndex:
         """Ids of the conversations holding every trigram of the search that narrows it (a
         superset of its matches: the caller checks each), or None when no trigram narrows the
         list to at most MOST_CANDIDATES."""
+        if wanted.digits:
+            whole = {"workspace_id": workspace_id, "keys": whole_number(wanted.digits)}
+            if found := [doc["_id"] async for doc in self._col.find(whole, {"_id": 1})]:
+                return found  # a whole number: its conversations, whatever its trigrams
         kept: set[str] | None = None
         grams = search_grams(wanted)[:GRAMS_TRIED]
         common = await self._known_common(workspace_id, grams)
