@@ -154,21 +154,15 @@ async def _search(store: Store, ws: str, q: str, limit: int, offset: int) -> Pag
         return Page(items=await store.customers.find_by_keys(ws, [key]))
     except InvalidPhone:
         pass
-    digits = search_digits(q)
-    tokens = sorted(name_tokens(q), key=len, reverse=True)
-    if digits is None and not tokens:
+    digits, words = search_digits(q), name_tokens(q)
+    if digits:
+        found = await store.customers.search_digits(ws, digits, limit + 1, offset)
+    elif words:
+        found = await store.customers.search_names(ws, words, limit + 1, offset)
+    else:
         return Page(items=[])
-    field, prefix = ("fragments", digits) if digits else ("name_tokens", tokens[0])
-    found = await store.customers.search(ws, field, prefix, limit + 1, offset)
     more = len(found) > limit
-    if not digits:
-        found = [c for c in found if _has_all(c, tokens)]
     return Page(items=found[:limit], next_cursor=str(offset + limit) if more else None)
-
-
-def _has_all(customer: Customer, tokens: list[str]) -> bool:
-    words = name_tokens(customer.name)
-    return all(any(w.startswith(t) for w in words) for t in tokens)
 
 
 @router.get(

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from customers.matching import name_tokens, parse_phone
+from customers.matching import has_words, parse_phone
 from customers.model import ContactInfo, Customer, MergeRecord, Stats, compute_stats
 from hanout_shared.contracts.envelope import CloudEvent
 
@@ -61,16 +61,20 @@ class FakeCustomers:
             c for ws, keys in keys_by_workspace.items() for c in await self.find_by_keys(ws, keys)
         ]
 
-    async def search(
-        self, workspace_id: str, field: str, prefix: str, limit: int, offset: int
+    async def search_digits(
+        self, workspace_id: str, fragment: str, limit: int, offset: int
     ) -> list[Customer]:
-        def values(c: Customer) -> list[str]:
-            if field == "name_tokens":
-                return name_tokens(c.name)
-            return [f for p in c.phones for f in parse_phone(p.e164).fragments()]
+        found = [
+            c
+            for c in self._of(workspace_id)
+            if _live(c) and any(parse_phone(p.e164).holds(fragment) for p in c.phones)
+        ]
+        return found[offset : offset + limit]
 
-        found = [c for c in self._of(workspace_id) if _live(c)]
-        found = [c for c in found if any(v.startswith(prefix) for v in values(c))]
+    async def search_names(
+        self, workspace_id: str, words: Sequence[str], limit: int, offset: int
+    ) -> list[Customer]:
+        found = [c for c in self._of(workspace_id) if _live(c) and has_words(c.name, words)]
         return found[offset : offset + limit]
 
     async def page(

@@ -3,9 +3,13 @@
 import pytest
 
 from customers.matching import (
+    NAME_START_MAX,
     InvalidPhone,
     bsuid_key,
+    digit_grams,
     duplicate_groups,
+    has_words,
+    name_starts,
     name_tokens,
     parse_phone,
     search_digits,
@@ -96,12 +100,13 @@ def test_a_wa_id_is_keyed_as_the_phone_it_is() -> None:
     assert wa_id_key("999") == "wa:999"
 
 
-def test_fragments_let_any_run_of_four_digits_or_more_find_the_number() -> None:
-    fragments = parse_phone("0612345678").fragments()
+def test_any_run_of_four_digits_or_more_finds_the_number_by_its_grams() -> None:
+    phone = parse_phone("0612345678")
     for typed in ("5678", "345678", "0612345678", "212612345678", "2126123", "061234"):
-        assert any(f.startswith(typed) for f in fragments), typed
-    assert not any(f.startswith("33612") for f in fragments)
-    assert all(len(f) >= 4 for f in fragments)
+        assert set(digit_grams(typed)) <= set(phone.grams()) and phone.holds(typed), typed
+    assert not phone.holds("33612") and not set(digit_grams("33612")) <= set(phone.grams())
+    assert phone.holds("12345678") and not phone.holds("5678061")  # runs in a row, not scattered
+    assert all(len(gram) == 4 for gram in phone.grams())
 
 
 def test_a_search_text_is_a_fragment_only_when_it_is_digits() -> None:
@@ -119,6 +124,17 @@ def test_bsuids_are_scoped_to_the_business_number_and_usernames_fold_case() -> N
 def test_names_are_searched_without_case_or_accents() -> None:
     assert name_tokens("Hélène  EL-Amrani") == ["helene", "el", "amrani"]
     assert name_tokens(None) == []
+
+
+def test_every_start_of_every_word_finds_a_name_and_every_search_word_must() -> None:
+    starts = name_starts("Hélène El-Amrani")
+    assert {"h", "hel", "helene", "el", "amr", "amrani"} <= set(starts)
+    assert "lene" not in starts and len(starts) == len(set(starts))
+    assert max(len(s) for s in name_starts("Abdelouahhabinou")) == NAME_START_MAX
+    assert has_words("Hélène El-Amrani", ["amr", "hel"])
+    assert not has_words("Hélène El-Amrani", ["amr", "karim"])
+    assert has_words("Abdelouahhabinou", ["abdelouahhabin"])  # past the indexed start
+    assert not has_words("Abdelouahhabinou", ["abdelouahhabix"])
 
 
 def test_duplicate_groups_join_cards_sharing_any_key_transitively() -> None:

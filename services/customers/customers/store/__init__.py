@@ -1,13 +1,15 @@
 """The service's MongoDB collections: this package is the only code that imports pymongo."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from customers.model import Customer, MergeRecord, compute_stats
-from customers.store.cards import CustomerCollection, KeyChange, KeyIndex, UnknownContact
+from customers.store.cards import CustomerCollection
+from customers.store.keys import KeyChange, KeyIndex, UnknownContact
 from customers.store.outbox import Outbox
 from customers.store.records import ImportJobs, MergeLog, OrderProjection, SettingsCollection
 from hanout_shared.contracts.envelope import CloudEvent
@@ -32,11 +34,21 @@ class Store:
         self.settings = SettingsCollection(db["settings"])
         self.merges = MergeLog(db["merges"])
         self.imports = ImportJobs(db["imports"], db["import_rows"])
+        self._migrations = db["migrations"]
 
     async def ensure_indexes(self) -> None:
         parts = (self.customers, self.outbox, self.keys, self.orders, self.merges, self.imports)
         for part in parts:
             await part.ensure_indexes()
+        await self._once("search-by-equality", self.customers.reindex_search)
+
+    async def _once(self, name: str, migrate: Callable[[], Awaitable[None]]) -> None:
+        """A data migration, run by the first start that has it; a marker remembers it (two
+        replicas starting together both run it: each is idempotent)."""
+        if await self._migrations.find_one({"_id": name}) is None:
+            await migrate()
+            done = {"$setOnInsert": {"at": datetime.now(UTC)}}
+            await self._migrations.update_one({"_id": name}, done, upsert=True)
 
     async def add(
         self,

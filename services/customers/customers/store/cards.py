@@ -1,24 +1,28 @@
-"""Customer cards, and the per-key index behind duplicate groups and unknown contacts."""
+"""Customer cards: what they hold, how they are found, and their stats."""
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
-from customers.matching import name_tokens, parse_phone
-from customers.model import ContactInfo, Customer, Stats
+from customers.matching import (
+    NAME_START_MAX,
+    digit_grams,
+    has_words,
+    name_starts,
+    parse_phone,
+)
+from customers.model import Customer, Stats
 from customers.store.money import from_centimes, to_centimes
 from customers.store.outbox import outbox_entries
 from hanout_shared.contracts.envelope import CloudEvent
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
-KeyChange = tuple[str, Sequence[str], Sequence[str]]
-UnknownContact = tuple[str, Sequence[str], ContactInfo]
-_EPOCH = datetime.min.replace(tzinfo=UTC)
 _CARD = {"outbox": 0}  # pending events are the relay's business, never a reader's
+RETIRED_INDEXES = {"workspace_id_1_fragments_1", "workspace_id_1_name_tokens_1"}
+REINDEX_BATCH = 500
 
 
 def _state(customer: Customer) -> str:
@@ -27,14 +31,23 @@ def _state(customer: Customer) -> str:
 
 def _card_doc(customer: Customer) -> Document:
     """Everything but the stats, which only the order projection writes."""
-    live = customer.merged_into is None
-    fragments = [f for p in customer.phones for f in parse_phone(p.e164).fragments()]
     return {
         **customer.model_dump(exclude={"customer_id", "stats"}),
         "state": _state(customer),
-        "keys": customer.keys() if live else [],
-        "fragments": list(dict.fromkeys(fragments)) if live else [],
-        "name_tokens": name_tokens(customer.name) if live else [],
+        **_searched_by(customer),
+    }
+
+
+def _searched_by(customer: Customer) -> Document:
+    """What finds a card: its identities, and for the search box its digit runs and word
+    starts (matched by equality). A merged-away card is found by nothing."""
+    if customer.merged_into is not None:
+        return {"keys": [], "digit_grams": [], "name_starts": []}
+    grams = [gram for phone in customer.phones for gram in parse_phone(phone.e164).grams()]
+    return {
+        "keys": customer.keys(),
+        "digit_grams": list(dict.fromkeys(grams)),
+        "name_starts": name_starts(customer.name),
     }
 
 
@@ -55,11 +68,28 @@ class CustomerCollection:
         self._c = collection
 
     async def ensure_indexes(self) -> None:
-        for field in ("keys", "fragments", "name_tokens", "merged_into"):
+        for field in ("keys", "digit_grams", "name_starts", "merged_into"):
             await self._c.create_index([("workspace_id", ASCENDING), (field, ASCENDING)])
         await self._c.create_index(
             [("workspace_id", ASCENDING), ("state", ASCENDING), ("_id", DESCENDING)]
         )
+        existing = await self._c.index_information()
+        for retired in RETIRED_INDEXES & set(existing):
+            await self._c.drop_index(retired)
+
+    async def reindex_search(self) -> None:
+        """Cards written before `digit_grams` and `name_starts` get them (and lose the fields
+        they replace)."""
+        writes = []
+        async for doc in self._c.find({"digit_grams": {"$exists": False}}, _CARD):
+            searched = _searched_by(_customer(doc))
+            retired = {"fragments": "", "name_tokens": ""}
+            writes.append(UpdateOne({"_id": doc["_id"]}, {"$set": searched, "$unset": retired}))
+            if len(writes) == REINDEX_BATCH:
+                await self._c.bulk_write(writes, ordered=False)
+                writes = []
+        if writes:
+            await self._c.bulk_write(writes, ordered=False)
 
     async def insert_many(
         self, customers: Sequence[Customer], outbox: Mapping[str, Sequence[CloudEvent]]
@@ -111,19 +141,37 @@ class CustomerCollection:
             found += await self.find_by_keys(workspace_id, list(dict.fromkeys(keys)))
         return found
 
-    async def search(
-        self, workspace_id: str, field: str, prefix: str, limit: int, offset: int
+    async def search_digits(
+        self, workspace_id: str, fragment: str, limit: int, offset: int
     ) -> list[Customer]:
-        """Customers with a `fragments`/`name_tokens` entry starting with `prefix`. The indexed
-        range may, outside SecantusDB, match a card on two entries (one above, one below), so
-        each card is checked here: a $regex would be exact everywhere but scans the collection."""
-        bounds = {"$gte": prefix, "$lt": prefix + "\U0010ffff"}
-        cursor = self._c.find({"workspace_id": workspace_id, field: bounds}, _CARD)
+        """Cards with a number holding `fragment` (4 digits or more). One equality on its last
+        run of four digits (a number's start is shared by every mobile, its end is not); each
+        card read is checked for the whole fragment. (`$all` on every run would be exact, but
+        SecantusDB answers `$all` by reading the whole collection.)"""
+        where = {"workspace_id": workspace_id, "digit_grams": digit_grams(fragment)[-1]}
+
+        def holds(card: Customer) -> bool:
+            return any(parse_phone(phone.e164).holds(fragment) for phone in card.phones)
+
+        return await self._matching(where, holds, limit, offset)
+
+    async def search_names(
+        self, workspace_id: str, words: Sequence[str], limit: int, offset: int
+    ) -> list[Customer]:
+        """Cards whose name has a word starting with each of `words`: one equality on the
+        longest word's start, each card read checked for all of them."""
+        longest = max(words, key=len)[:NAME_START_MAX]
+        where = {"workspace_id": workspace_id, "name_starts": longest}
+        return await self._matching(where, lambda card: has_words(card.name, words), limit, offset)
+
+    async def _matching(
+        self, where: Document, check: Callable[[Customer], bool], limit: int, offset: int
+    ) -> list[Customer]:
         found: list[Customer] = []
-        async with cursor:
+        async with self._c.find(where, _CARD) as cursor:
             async for doc in cursor:
-                if any(value.startswith(prefix) for value in doc.get(field, [])):
-                    found.append(_customer(doc))
+                if check(card := _customer(doc)):
+                    found.append(card)
                 if len(found) == offset + limit:
                     break
         return found[offset:]
@@ -160,73 +208,3 @@ class CustomerCollection:
             {"$set": {"stats": _stats_doc(stats)}, "$inc": {"stats_rev": 1}},
         )
         return result.matched_count == 1
-
-
-class KeyIndex:
-    """Per key: the customers holding it (2+ is a duplicate group) and, for a key no card holds
-    yet, what WhatsApp told us about the contact (for the panel's "unknown customer")."""
-
-    def __init__(self, collection: Collection) -> None:
-        self._c = collection
-
-    async def ensure_indexes(self) -> None:
-        await self._c.create_index([("workspace_id", ASCENDING), ("size", ASCENDING)])
-
-    @staticmethod
-    def _claim(workspace_id: str, key: str, extra: Document | None = None) -> UpdateOne:
-        fresh = {"workspace_id": workspace_id, "key": key, "customer_ids": [], "size": 0}
-        update: Document = {"$setOnInsert": fresh} | ({"$set": extra} if extra else {})
-        return UpdateOne({"_id": f"{workspace_id}|{key}"}, update, upsert=True)
-
-    async def sync(self, workspace_id: str, changes: Iterable[KeyChange]) -> None:
-        """For each (customer, old keys, new keys): claim the new keys, release the dropped ones.
-        Every step is a conditional single-document update, so replaying it changes nothing."""
-        ops: list[UpdateOne] = []
-        for customer_id, old, new in changes:
-            for key in new:
-                ops.append(self._claim(workspace_id, key))
-                held = {"_id": f"{workspace_id}|{key}", "customer_ids": {"$ne": customer_id}}
-                push = {"$push": {"customer_ids": customer_id}, "$inc": {"size": 1}}
-                ops.append(UpdateOne(held, push))
-            for key in set(old) - set(new):
-                held = {"_id": f"{workspace_id}|{key}", "customer_ids": customer_id}
-                pull = {"$pull": {"customer_ids": customer_id}, "$inc": {"size": -1}}
-                ops.append(UpdateOne(held, pull))
-        if ops:
-            await self._c.bulk_write(ops, ordered=True)
-
-    async def insert_new(
-        self, workspace_id: str, holders: Iterable[tuple[str, Sequence[str]]]
-    ) -> None:
-        """The rows `sync` would leave for keys no stored card holds yet, as plain inserts."""
-        owners: dict[str, list[str]] = {}
-        for customer_id, keys in holders:
-            for key in keys:
-                owners.setdefault(key, []).append(customer_id)
-        docs = [
-            {"_id": f"{workspace_id}|{key}", "workspace_id": workspace_id, "key": key}
-            | {"customer_ids": ids, "size": len(ids)}
-            for key, ids in owners.items()
-        ]
-        if docs:
-            await self._c.insert_many(docs, ordered=False)
-
-    async def shared(self, workspace_id: str, limit: int) -> list[tuple[str, list[str]]]:
-        """(key, customers) of the keys held by two customers or more."""
-        cursor = self._c.find({"workspace_id": workspace_id, "size": {"$gte": 2}}).limit(limit)
-        return [(doc["key"], doc["customer_ids"]) async for doc in cursor]
-
-    async def remember_contacts(self, contacts: Sequence[UnknownContact]) -> None:
-        """What WhatsApp told us about contacts no card holds yet, under each of their keys."""
-        ops = [
-            self._claim(workspace_id, key, {"contact": info.model_dump()})
-            for workspace_id, keys, info in contacts
-            for key in keys
-        ]
-        if ops:
-            await self._c.bulk_write(ops, ordered=True)
-
-    async def contact(self, workspace_id: str, keys: Sequence[str]) -> ContactInfo | None:
-        cursor = self._c.find({"_id": {"$in": [f"{workspace_id}|{key}" for key in keys]}})
-        seen = [ContactInfo.model_validate(d["contact"]) async for d in cursor if "contact" in d]
-        return max(seen, key=lambda c: c.last_seen_at or _EPOCH, default=None)
