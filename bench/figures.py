@@ -9,7 +9,8 @@ from typing import Any
 
 FULL_CUSTOMERS = 1_000_000
 GOAL_RATE = 1000.0
-LIST_FLOORS = ("bare_http", "raw_store_find", "raw_store_upsert")
+# Floors, and the contrast of the query the list made before: none of them is a list query.
+LIST_FLOORS = ("bare_http", "raw_store_find", "raw_store_upsert", "raw_sorted_find_before")
 
 
 @dataclass(frozen=True)
