@@ -25,16 +25,14 @@ from typing import Any
 import httpx
 import phonenumbers
 
-from customers.model import Customer, new_customer_id
+from bench.customers_seed import seeded
 from customers.store import Store, connect
 from devtools.services import ServiceProcess, infra_env
 from devtools.stack import running_stack
-from hanout_shared.contracts.customers import Phone
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.settings import DEV_JWT_SECRET
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SEED_BATCH = 5000
 Op = Callable[[int], Awaitable[Any]]
 FORMATS = ("0{n}", "+212 {n}", "00212{n}", "0{d}.{p}")
 
@@ -73,46 +71,6 @@ async def measure(op: Op, count: int, concurrency: int) -> dict[str, float]:
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     p50 = statistics.median(latencies)
     return {"per_s": count / elapsed, "p50_ms": p50 * 1e3, "p99_ms": p99 * 1e3}
-
-
-def cards(workspace: str, nationals: list[str]) -> list[Customer]:
-    """What `new_customer` makes of `0<national>` typed by an agent, without parsing it again:
-    the numbers come valid from `numbers`, so E.164 is `+212<national>`."""
-    now = datetime.now(UTC)
-    stamp = {"created_at": now, "created_by": "bench", "updated_at": now, "updated_by": "bench"}
-    return [
-        Customer(
-            customer_id=new_customer_id(now),
-            workspace_id=workspace,
-            name=f"Client {n}",
-            phones=[Phone(e164=f"+212{n}", raw=f"0{n}")],
-            city="Casablanca",
-            tags=["bench"],
-            **stamp,
-        )
-        for n in nationals
-    ]
-
-
-def national(i: int) -> str:
-    """The i-th seeded number: 60x to 67x are all valid Moroccan mobiles (80M numbers)."""
-    return f"6{i:08d}"
-
-
-async def seed(store: Store, workspace: str, count: int, start: int = 0) -> tuple[list[str], float]:
-    """Customers `start` to `count` bulk-loaded by the store (cards + key index rows, as `add`
-    writes them); the numbers of all `count`, and customers/s. Two loaders: one builds its
-    batch while the store writes the other's."""
-    batches = iter(range(start, count, SEED_BATCH))
-
-    async def loader() -> None:
-        for start in batches:
-            nationals = [national(i) for i in range(start, min(start + SEED_BATCH, count))]
-            await store.load(workspace, await asyncio.to_thread(cards, workspace, nationals))
-
-    started = time.perf_counter()
-    await asyncio.gather(loader(), loader())
-    return [national(i) for i in range(count)], (count - start) / (time.perf_counter() - started)
 
 
 async def csv_body(rows: int, first_number: int) -> AsyncIterator[bytes]:
@@ -226,19 +184,6 @@ async def lookup_plan(client: Any, database: str, workspace: str, national: str)
     read = explained.get("executionStats", {})
     examined = f"{read.get('totalKeysExamined')} keys, {read.get('totalDocsExamined')} documents"
     return f"{' <- '.join(steps) or 'not reported'} ({examined} examined)"
-
-
-async def seeded(db: Any, store: Store, workspace: str, count: int) -> tuple[list[str], float]:
-    """Top the workspace up to `count` cards: a kept database is seeded once, measured often,
-    and the seeding rate of its last top-up is kept beside it."""
-    have = await store.customers.count(workspace)
-    if have > count:
-        raise SystemExit(f"{have} customers already seeded, more than the {count} asked for")
-    if have == count and (kept := await db["bench_seed"].find_one({"_id": workspace})):
-        return [national(i) for i in range(count)], kept["per_s"]
-    phones, rate = await seed(store, workspace, count, start=have)
-    await db["bench_seed"].replace_one({"_id": workspace}, {"per_s": rate}, upsert=True)
-    return phones, rate
 
 
 async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], str]:

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
+from bench.inbox_seed import seed
 from bench.inbox_workloads import (
     APP,
     PNID,
@@ -33,7 +34,6 @@ from bench.inbox_workloads import (
     kafka_hop,
     lists,
     open_loop,
-    seed,
     skip_history,
     start,
 )
