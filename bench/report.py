@@ -38,8 +38,8 @@ MODULES: dict[str, list[str]] = {
     "orders": ["--size", "100", "--concurrency", "4", "--runs", "2"],
     "inbox": ["--rates", "10", "--seconds", "1", "--runs", "2", "--conversations", "1000"]
     + ["--samples", "20"],
-    "inbox_live": ["--rates", "100", "--seconds", "1", "--runs", "2", "--clients", "5"]
-    + ["--samples", "20"],
+    "inbox_live": ["--rates", "100", "--e2e-rates", "10", "--seconds", "1", "--runs", "2"]
+    + ["--clients", "5", "--samples", "20"],
 }
 FERRETDB_URL_ENV = "FERRETDB_URL"
 QUICK_TIMEOUT = 900.0

@@ -44,10 +44,12 @@ def customers_output(lookup_p99: float) -> dict[str, Any]:
     }
 
 
-def live_output(rate: float) -> dict[str, Any]:
-    part = {"delivered": 1.0, "p50_ms": 20.0, "p99_ms": 60.0}
-    row = {"rate": rate, "e2e": part, "live_only": part | {"p99_ms": 30.0}, "ack_p50_ms": 3.0}
-    return {"clients": 50, "rows": [row]}
+def live_output(rate: float, live_rates: tuple[float, ...] = ()) -> dict[str, Any]:
+    row = {"rate": rate, "delivered": 1.0, "p50_ms": 20.0, "p99_ms": 60.0}
+    live = [row | {"rate": r, "p99_ms": r / 10} for r in live_rates or (rate,)]
+    writes = {"messages_per_s": 20.0, "raw_upserts_per_s": 150.0, "writes_per_message": 3.0}
+    floors = {"kafka_hop": {"p99_ms": 8.0}, "writes": writes}
+    return {"clients": 50, "e2e_rows": [row], "live_rows": live, "floors": floors}
 
 
 def by_name(found: list[Any]) -> dict[str, Any]:
@@ -83,11 +85,26 @@ def test_a_figure_measured_off_the_goal_size_is_not_called_a_failure() -> None:
     assert by_name(small)["customer lookup p99"].at == "2,000 customers"
 
 
-def test_a_met_goal_is_met_at_any_size() -> None:
-    found, _ = figures("inbox_live", live_output(rate=100.0), {})
-    live = by_name(found)["webhook → live client p99"]
-    assert (live.value, live.ceiling, live.status) == (60.0, 30.0, "met")
+def test_a_goal_is_judged_only_at_its_rate() -> None:
+    below, _ = figures("inbox_live", live_output(rate=100.0), {})
+    at, _ = figures("inbox_live", live_output(rate=1000.0), {})
+    live = by_name(below)["webhook → live client p99"]
+    assert (live.value, live.ceiling, live.status) == (60.0, 10.0, "not at goal size")
     assert live.at == "100/s, 50 streams, 100% delivered"
+    assert by_name(at)["webhook → live client p99"].status == "met"
+
+
+def test_the_live_path_is_shown_at_the_goal_rate_and_the_intake_beside_the_store_bound() -> None:
+    found, missing = figures("inbox_live", live_output(25.0, live_rates=(100.0, 1000.0)), {})
+    named = by_name(found)
+    e2e, path = named["webhook → live client p99"], named["inbox event → live client p99"]
+    assert (e2e.ceiling, e2e.ceiling_name) == (10.0, "live path alone p99 at 100/s")
+    assert (e2e.at, e2e.status) == ("25/s, 50 streams, 100% delivered", "not at goal size")
+    assert (path.value, path.ceiling) == (100.0, 8.0)
+    assert path.at == "1,000/s, 50 streams, 100% delivered"
+    intake = named["inbox intake, one consumer"]
+    assert (intake.value, intake.ceiling) == (20.0, 50.0)
+    assert missing == []
 
 
 def test_keys_a_module_does_not_write_are_named_not_raised() -> None:
@@ -154,8 +171,8 @@ def test_the_sampler_counts_the_cpu_and_memory_of_the_benchmark_tree() -> None:
 
 def test_a_percentile_of_no_sample_is_missing_not_a_met_goal() -> None:
     output = live_output(rate=1000.0)
-    output["rows"][0]["e2e"] |= {"delivered": 0.0, "p99_ms": float("nan")}
-    [live] = figures("inbox_live", output, {})[0]
+    output["e2e_rows"][0] |= {"delivered": 0.0, "p99_ms": float("nan")}
+    live = by_name(figures("inbox_live", output, {})[0])["webhook → live client p99"]
     assert (live.value, live.status) == (None, "missing")
     assert live.at == "1,000/s, 50 streams, 0% delivered"
 
