@@ -8,11 +8,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import ReturnDocument
+
 from customers.model import Customer, new_customer_id
 from customers.store import Store
 from hanout_shared.contracts.customers import Phone
 
 SEED_BATCH = 5000
+IMPORTS_FROM = 50_000_000  # above every seeded number (national(i) for i < 50M)
 
 
 def cards(workspace: str, nationals: list[str]) -> list[Customer]:
@@ -57,12 +60,28 @@ async def seed(store: Store, workspace: str, count: int, start: int = 0) -> tupl
 
 async def seeded(db: Any, store: Store, workspace: str, count: int) -> tuple[list[str], float]:
     """Top the workspace up to `count` cards: a kept database is seeded once, measured often,
-    and the seeding rate of its last top-up is kept beside it."""
-    have = await store.customers.count(workspace)
+    and the seeding rate of its last top-up is kept beside it, with the count it reached (the
+    measures import cards into the same workspace)."""
+    kept = await db["bench_seed"].find_one({"_id": workspace}) or {}
+    have = kept["count"] if "count" in kept else await store.customers.count(workspace)
     if have > count:
         raise SystemExit(f"{have} customers already seeded, more than the {count} asked for")
-    if have == count and (kept := await db["bench_seed"].find_one({"_id": workspace})):
-        return [national(i) for i in range(count)], kept["per_s"]
-    phones, rate = await seed(store, workspace, count, start=have)
-    await db["bench_seed"].replace_one({"_id": workspace}, {"per_s": rate}, upsert=True)
-    return phones, rate
+    rate = kept.get("per_s")
+    if have < count or rate is None:
+        _, rate = await seed(store, workspace, count, start=have)
+    await db["bench_seed"].replace_one(
+        {"_id": workspace}, {"per_s": rate, "count": count}, upsert=True
+    )
+    return [national(i) for i in range(count)], rate
+
+
+async def unused_numbers(db: Any, spread: int) -> int:
+    """The first of `spread` numbers no seed and no earlier import into this database used: an
+    import of numbers already there would find duplicates, not create cards."""
+    used = await db["bench_seed"].find_one_and_update(
+        {"_id": "#imports"},
+        {"$inc": {"used": spread}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    return IMPORTS_FROM + int(used["used"]) - spread

@@ -2,16 +2,19 @@
 
 import json
 import logging
+from typing import Annotated
 
+import anyio.to_thread
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from faststream.kafka import TestKafkaBroker
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
 from hanout_shared.platform.errors import install_error_handlers
-from hanout_shared.platform.kafka import make_broker
+from hanout_shared.platform.kafka import Context, KafkaMessage, make_broker
 from hanout_shared.platform.logs import CorrelationMiddleware, JsonFormatter, correlation_id
 from hanout_shared.platform.service import build_service
 from hanout_shared.platform.settings import ServiceSettings
@@ -105,3 +108,23 @@ def test_settings_are_read_from_the_shared_environment_names(
     assert settings.kafka_bootstrap_servers == "kafka-1:9092,kafka-2:9092"
     assert settings.mongodb_url == "mongodb://db-1,db-2/?replicaSet=rs0"
     assert settings.log_level == "DEBUG"
+
+
+async def test_a_context_parameter_is_resolved_without_a_worker_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_thread(*_: object, **__: object) -> None:
+        raise AssertionError("a context parameter was resolved in a worker thread")
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", no_thread)
+    broker = make_broker("localhost:9092", client_id="test", registry=CollectorRegistry())
+    broker.context.set_global("store", "the store")
+    seen: list[tuple[bytes, str]] = []
+
+    @broker.subscriber("test.topic")
+    async def on_event(message: KafkaMessage, store: Annotated[str, Context("store")]) -> None:
+        seen.append((message.body, store))
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(b"{}", "test.topic")
+    assert seen == [(b"{}", "the store")]

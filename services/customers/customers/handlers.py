@@ -4,8 +4,7 @@ import asyncio
 import logging
 from typing import Annotated, Any, cast
 
-from faststream import Context
-from faststream.kafka import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaRouter
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
@@ -28,7 +27,7 @@ from hanout_shared.contracts.customers import (
 from hanout_shared.contracts.envelope import CloudEvent, UnknownEvent
 from hanout_shared.contracts.orders import OrdersEvent, OrderSummary
 from hanout_shared.contracts.whatsapp import InboundEvent, MessageReceivedEvent
-from hanout_shared.platform.kafka import publish_event
+from hanout_shared.platform.kafka import Context, KafkaMessage, publish_event
 
 LEARN_ATTEMPTS = 5
 BATCH_RECORDS = 200

@@ -5,8 +5,7 @@ import logging
 import uuid
 from typing import Annotated, Any
 
-from faststream import Context
-from faststream.kafka import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaRouter
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
@@ -32,7 +31,7 @@ from hanout_shared.contracts.whatsapp import (
     TemplatesEvent,
     TemplatesSyncedEvent,
 )
-from hanout_shared.platform.kafka import publish_event
+from hanout_shared.platform.kafka import Context, KafkaMessage, publish_event
 from inbox import updates
 from inbox.live import Hub
 from inbox.store import Store

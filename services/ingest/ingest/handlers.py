@@ -2,13 +2,12 @@
 
 from typing import Annotated, Any
 
-from faststream import Context
 from faststream.kafka import KafkaRouter
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
 from hanout_shared.contracts import topics
-from hanout_shared.platform.kafka import publish_event
+from hanout_shared.platform.kafka import Context, publish_event
 from ingest.sender import Sender
 
 router = KafkaRouter()

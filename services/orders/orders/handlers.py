@@ -5,8 +5,7 @@ import contextlib
 import logging
 from typing import Annotated
 
-from faststream import Context
-from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
@@ -15,7 +14,7 @@ from hanout_shared.contracts import deterministic_id, topics
 from hanout_shared.contracts.customers import CustomerMergedEvent, CustomersEvent
 from hanout_shared.contracts.envelope import CloudEvent
 from hanout_shared.contracts.orders import OrdersEvent
-from hanout_shared.platform.kafka import publish_event
+from hanout_shared.platform.kafka import Context, KafkaMessage, publish_event
 from orders.lifecycle import repoint
 from orders.model import Actor, Cause
 from orders.store import OrderStore, Store
