@@ -1,9 +1,12 @@
 """Small builders for customers tests (random ids so tests never collide on a shared store)."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from customers.store import Store, connect
 from hanout_shared.contracts import deterministic_id
 from hanout_shared.contracts.orders import (
     OrderCancelled,
@@ -112,3 +115,17 @@ def order_cancelled(workspace_id: str, order: OrderSummary) -> OrderCancelledEve
         data=OrderCancelled(order=order, reason="customer changed their mind"),
         id=deterministic_id(order.order_id, order.version),
     )
+
+
+@asynccontextmanager
+async def real_store(mongodb_url: str, prefix: str) -> AsyncIterator[Store]:
+    """A Store on a database of its own on the real store, indexed, dropped afterwards."""
+    client = connect(mongodb_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    store = Store(client[name])
+    await store.ensure_indexes()
+    try:
+        yield store
+    finally:
+        await client.drop_database(name)
+        await client.close()

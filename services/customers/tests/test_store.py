@@ -1,6 +1,5 @@
 """The real store and the fake behave the same on what the service relies on."""
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,10 +17,9 @@ from customers.model import (
     merge,
     new_customer,
 )
-from customers.store import Store, connect
 from hanout_shared.platform.auth import Principal
 
-from .builders import random_ref
+from .builders import random_ref, real_store
 from .fakes import FakeStore
 
 pytestmark = pytest.mark.integration
@@ -34,15 +32,8 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     if request.param == "fake":
         yield FakeStore()
         return
-    client = connect(request.getfixturevalue("mongodb_url"))
-    name = f"customers_store_{uuid.uuid4().hex[:8]}"
-    real = Store(client[name])
-    await real.ensure_indexes()
-    try:
+    async with real_store(request.getfixturevalue("mongodb_url"), "customers_store") as real:
         yield real
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def card(ws: str, **fields: Any) -> Customer:

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from customers.store import Store, connect
+from customers.store import Store
 
-from .builders import random_ref
+from .builders import random_ref, real_store
 from .test_store import card
 
 pytestmark = pytest.mark.integration
@@ -15,14 +15,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def store(mongodb_url: str) -> AsyncIterator[Store]:
-    client = connect(mongodb_url)
-    real = Store(client[f"customers_migrate_{random_ref('db')}"])
-    await real.ensure_indexes()
-    try:
+    async with real_store(mongodb_url, "customers_migrate") as real:
         yield real
-    finally:
-        await client.drop_database(real._migrations.database.name)
-        await client.close()
 
 
 async def test_cards_searched_by_ranges_before_are_searched_by_equality_after(

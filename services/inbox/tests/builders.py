@@ -1,6 +1,8 @@
 """Small builders for inbox tests (random ids so tests never collide on a shared store)."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,6 +38,7 @@ from hanout_shared.contracts.whatsapp import (
     TemplatesSyncedEvent,
     conversation_key,
 )
+from inbox.store import Store, connect
 
 PHONE_NUMBER_ID = "110928374650192"
 WA_ID = "212612345678"
@@ -290,3 +293,17 @@ def contact_matched(workspace_id: str, key: str, **fields: Any) -> ContactMatche
     return ContactMatchedEvent.create(
         source="hanout/customers", workspaceid=workspace_id, subject=key, data=data
     )
+
+
+@asynccontextmanager
+async def real_store(mongodb_url: str, prefix: str) -> AsyncIterator[Store]:
+    """A Store on a database of its own on the real store, indexed, dropped afterwards."""
+    client = connect(mongodb_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    store = Store(client[name])
+    await store.ensure_indexes()
+    try:
+        yield store
+    finally:
+        await client.drop_database(name)
+        await client.close()

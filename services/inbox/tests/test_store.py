@@ -1,6 +1,5 @@
 """The real store and the fake behave the same on what the inbox relies on (run on both)."""
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -24,9 +23,8 @@ from inbox.model import (
 )
 from inbox.outgoing import outbound
 from inbox.search import Cursor, ListQuery, Search, phone_e164
-from inbox.store import Store, connect
 
-from .builders import a_template, key_of, now, random_ref
+from .builders import a_template, key_of, now, random_ref, real_store
 from .fakes import FakeStore
 
 AGENT = Person(id="agent-1", name="Amina")
@@ -37,14 +35,8 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     if request.param == "fake":
         yield FakeStore()
         return
-    client = connect(request.getfixturevalue("mongodb_url"))
-    real = Store(client[f"inbox_test_{uuid.uuid4().hex[:8]}"])
-    await real.ensure_indexes()
-    try:
+    async with real_store(request.getfixturevalue("mongodb_url"), "inbox_test") as real:
         yield real
-    finally:
-        await client.drop_database(real.conversations._col.database.name)
-        await client.close()
 
 
 def change(ws: str, wa_id: str, minutes_ago: float = 0, **kw: Any) -> InboundChange:

@@ -9,11 +9,10 @@ import pytest
 
 from inbox.model import ContactMatch, CustomerLink, conversation_id, to_ms
 from inbox.search import ListQuery, Search
-from inbox.store import Store, connect
 from inbox.store import finder as finder_module
 from inbox.store.listing import counter_id
 
-from .builders import key_of, now, random_ref
+from .builders import key_of, now, random_ref, real_store
 from .test_store import change
 
 pytestmark = pytest.mark.integration
@@ -21,14 +20,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def store(mongodb_url: str) -> AsyncIterator[Any]:
-    client = connect(mongodb_url)
-    real = Store(client[f"inbox_search_{random_ref('db')}"])
-    await real.ensure_indexes()
-    try:
+    async with real_store(mongodb_url, "inbox_search") as real:
         yield real
-    finally:
-        await client.drop_database(real.conversations._col.database.name)
-        await client.close()
 
 
 async def _seed(store: Any, ws: str, names: list[str]) -> list[str]:

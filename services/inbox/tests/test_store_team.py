@@ -13,11 +13,10 @@ from hanout_shared.contracts.inbox import ActivityOrder
 from inbox.library import LibraryItem, LibraryQuery, kind_of, media_ref
 from inbox.model import Assignment, OutboxItem, Person, to_ms
 from inbox.search import Cursor, ListQuery, fold
-from inbox.store import Store, connect
 from inbox.store.library import CHUNK_BYTES
 from inbox.timeline import Activity, Note
 
-from .builders import now, random_ref
+from .builders import now, random_ref, real_store
 from .fakes import FakeStore
 from .team_builders import CONFIRMED, NEW
 from .test_store import change
@@ -30,15 +29,8 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     if request.param == "fake":
         yield FakeStore()
         return
-    client = connect(request.getfixturevalue("mongodb_url"))
-    name = f"inbox_test_{uuid.uuid4().hex[:8]}"
-    real = Store(client[name])
-    await real.ensure_indexes()
-    try:
+    async with real_store(request.getfixturevalue("mongodb_url"), "inbox_test") as real:
         yield real
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def a_note(conversation: str, minutes_ago: float, author: Person = AMINA, body: str = "x") -> Note:
