@@ -6,7 +6,8 @@ import math
 import re
 from typing import Any
 
-from bench.figures import FULL_CUSTOMERS, Figure, figures
+from bench.figure import FULL_CUSTOMERS, Figure
+from bench.figures import figures
 
 README_START = "<!-- bench:start (written by `python -m bench.report --readme`) -->"
 README_END = "<!-- bench:end -->"
