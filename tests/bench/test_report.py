@@ -12,7 +12,7 @@ import pytest
 
 from bench.figures import figures
 from bench.procstats import GENERATOR, Sampler, role_of, url_port
-from bench.report import MODULES, module_args, parse
+from bench.report import FERRETDB_SIZES, MODULES, module_args, parse
 from bench.summary import README_END, README_START, build, markdown, with_readme_block
 
 
@@ -179,6 +179,13 @@ def test_a_percentile_of_no_sample_is_missing_not_a_met_goal() -> None:
 
 def test_a_benchmarks_own_arguments_override_the_quick_and_full_sizes() -> None:
     given = parse(["--quick", "--args", "ingest=--runs 5 --rates 250,4000"])
-    assert module_args("ingest", given) == ["--runs", "5", "--rates", "250,4000"]
-    assert module_args("orders", given) == MODULES["orders"]
-    assert module_args("orders", parse([])) == []
+    assert module_args("ingest", given, "secantus") == ["--runs", "5", "--rates", "250,4000"]
+    assert module_args("orders", given, "ferretdb") == MODULES["orders"]
+    assert module_args("orders", parse([]), "secantus") == []
+
+
+def test_a_full_run_on_ferretdb_stops_at_its_own_sizes_unless_told_otherwise() -> None:
+    assert module_args("customers", parse([]), "ferretdb") == FERRETDB_SIZES["customers"]
+    assert module_args("ingest", parse([]), "ferretdb") == []
+    given = parse(["--args", "customers=--customers 2000"])
+    assert module_args("customers", given, "ferretdb") == ["--customers", "2000"]
