@@ -65,7 +65,7 @@ schemas: ## rewrite the JSON Schema snapshots of the event contracts
 token: ## mint a development token: make token AGENT=a-1 WORKSPACE=demo ROLE=admin
 	@$(RUN) hanout-token --agent "$${AGENT:-agent-1}" --workspace "$${WORKSPACE:-demo}" --role "$${ROLE:-agent}"
 
-bench: install ## every benchmark at full size on both stores (long): bench/results/<date>.md
+bench: install ## every benchmark on both stores, FerretDB at smaller sizes (long): bench/results/<date>.md
 	@$(RUN) python -m bench.report $(BENCH_ARGS)
 
 clean: ## remove local data (Kafka and store files of make dev) and caches
