@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from customers.store import Store, connect
+from customers.store import Store
+from devtools.scratch import scratch_database
 from hanout_shared.contracts import deterministic_id
 from hanout_shared.contracts.orders import (
     OrderCancelled,
@@ -119,13 +120,8 @@ def order_cancelled(workspace_id: str, order: OrderSummary) -> OrderCancelledEve
 
 @asynccontextmanager
 async def real_store(mongodb_url: str, prefix: str) -> AsyncIterator[Store]:
-    """A Store on a database of its own on the real store, indexed, dropped afterwards."""
-    client = connect(mongodb_url)
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    store = Store(client[name])
-    await store.ensure_indexes()
-    try:
+    """A Store on a scratch database of the real store, indexed."""
+    async with scratch_database(mongodb_url, prefix) as db:
+        store = Store(db)
+        await store.ensure_indexes()
         yield store
-    finally:
-        await client.drop_database(name)
-        await client.close()

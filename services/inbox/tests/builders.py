@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from devtools.scratch import scratch_database
 from hanout_shared.contracts import deterministic_id
 from hanout_shared.contracts.customers import ContactMatched, ContactMatchedEvent
 from hanout_shared.contracts.whatsapp import (
@@ -38,7 +39,7 @@ from hanout_shared.contracts.whatsapp import (
     TemplatesSyncedEvent,
     conversation_key,
 )
-from inbox.store import Store, connect
+from inbox.store import Store
 
 PHONE_NUMBER_ID = "110928374650192"
 WA_ID = "212612345678"
@@ -297,13 +298,8 @@ def contact_matched(workspace_id: str, key: str, **fields: Any) -> ContactMatche
 
 @asynccontextmanager
 async def real_store(mongodb_url: str, prefix: str) -> AsyncIterator[Store]:
-    """A Store on a database of its own on the real store, indexed, dropped afterwards."""
-    client = connect(mongodb_url)
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    store = Store(client[name])
-    await store.ensure_indexes()
-    try:
+    """A Store on a scratch database of the real store, indexed."""
+    async with scratch_database(mongodb_url, prefix) as db:
+        store = Store(db)
+        await store.ensure_indexes()
         yield store
-    finally:
-        await client.drop_database(name)
-        await client.close()

@@ -1,14 +1,14 @@
 """The real store and the FakeStore behave the same on what ingest relies on."""
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 
+from devtools.scratch import scratch_database
 from hanout_shared.contracts.whatsapp import MetaError
-from ingest.store import ChannelExists, IngestStore, connect
+from ingest.store import ChannelExists, IngestStore
 from ingest.token_cipher import TokenCipher
 
 from .ingest_builders import PNID, a_channel, random_ref
@@ -22,15 +22,10 @@ async def store(request: Any, mongodb_url: str) -> AsyncIterator[Any]:
     if request.param == "fake":
         yield FakeStore()
         return
-    client = connect(mongodb_url)
-    name = f"ingest_test_{uuid.uuid4().hex[:8]}"
-    real = IngestStore(client[name])
-    await real.ensure_indexes()
-    try:
+    async with scratch_database(mongodb_url, "ingest_test") as db:
+        real = IngestStore(db)
+        await real.ensure_indexes()
         yield real
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 async def test_a_number_is_registered_once_across_workspaces(store: Any) -> None:
@@ -75,17 +70,12 @@ async def test_an_idempotency_key_is_claimed_once_and_remembers_its_outcome(stor
 async def test_with_a_key_the_stored_document_does_not_contain_the_access_token(
     mongodb_url: str,
 ) -> None:
-    client = connect(mongodb_url)
-    name = f"ingest_test_{uuid.uuid4().hex[:8]}"
-    store = IngestStore(client[name], TokenCipher([Fernet.generate_key().decode()]))
     mine = random_ref("ws")
-    try:
+    async with scratch_database(mongodb_url, "ingest_test") as db:
+        store = IngestStore(db, TokenCipher([Fernet.generate_key().decode()]))
         await store.channels.add(a_channel(mine, token="EAAG-first-secret"))
         await store.channels.update(mine, PNID, {"access_token": "EAAG-second-secret"})
-        raw = await client[name]["channels"].find_one({"_id": PNID})
+        raw = await db["channels"].find_one({"_id": PNID})
         assert raw is not None and "EAAG" not in str(raw)
         found = await store.channels.get(mine, PNID)
         assert found and found.access_token.get_secret_value() == "EAAG-second-secret"
-    finally:
-        await client.drop_database(name)
-        await client.close()

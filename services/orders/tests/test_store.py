@@ -1,13 +1,12 @@
 """The real store and the FakeStore behave the same on what the service relies on."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from pymongo import AsyncMongoClient
 
+from devtools.scratch import scratch_database
 from orders import lifecycle
 from orders.model import Actor, Cause, NewOrder, Order, OrderPatch, default_pipeline, now
 from orders.store import Store, centimes, mad
@@ -24,15 +23,10 @@ async def store(request: pytest.FixtureRequest, mongodb_url: str) -> AsyncIterat
     if request.param == "fake":
         yield FakeStore()  # type: ignore[misc]
         return
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_url, tz_aware=True)
-    name = f"orders_test_{uuid.uuid4().hex[:8]}"
-    real = Store(client[name])
-    await real.ensure_indexes()
-    try:
+    async with scratch_database(mongodb_url, "orders_test") as db:
+        real = Store(db)
+        await real.ensure_indexes()
         yield real
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 async def placed(
@@ -143,21 +137,16 @@ async def test_merges_resolve_through_chains(store: Store) -> None:
 
 
 async def test_money_is_stored_as_exact_integer_centimes(mongodb_url: str) -> None:
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_url, tz_aware=True)
-    name = f"orders_test_{uuid.uuid4().hex[:8]}"
-    try:
-        store = Store(client[name])
+    async with scratch_database(mongodb_url, "orders_test") as db:
+        store = Store(db)
         order = await placed(store, random_ref("ws"))
-        raw = await client[name]["orders"].find_one({"_id": order.id})
+        raw = await db["orders"].find_one({"_id": order.id})
         assert raw is not None and "total" not in raw and "shipping_fee" not in raw
         assert (raw["total_centimes"], raw["shipping_fee_centimes"]) == (65480, 3500)
         line = raw["lines"][0]  # type: ignore[index]
         assert (line["unit_price_centimes"], line["total_centimes"]) == (24990, 49980)
         assert all(type(raw[f]) is int for f in ("total_centimes", "shipping_fee_centimes"))
         assert await store.orders.get(order.workspace_id, order.id) == order
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def test_an_amount_finer_than_a_centime_is_refused_never_rounded() -> None:
