@@ -98,7 +98,7 @@ def _start_simulator(stack: ExitStack, log_dir: Path, gateway_port: int) -> str:
 
 def _start_gateway(stack: ExitStack, log_dir: Path, port: int, env: dict[str, str]) -> str:
     cmd = [sys.executable, "-m", "uvicorn", "devtools.gateway:create_app", "--factory",
-           "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
+           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     log = log_dir / "gateway.log"
     proc = start_process(cmd, log, env={**os.environ, **env})
     stack.callback(stop_process, proc, grace=5)

@@ -3,6 +3,7 @@ store: issue 8's journeys (web/e2e/*.test.mjs, run by node's test runner with pl
 Screenshots of every step go to artifacts/screenshots/ (git-ignored)."""
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -49,6 +50,18 @@ def _wait(check: Any, what: str, timeout: float = 120.0) -> None:
         time.sleep(0.5)
 
 
+def _trouble(stack: WebStack) -> str:
+    """What the processes logged that went wrong: warnings, errors and refused calls."""
+    signs = re.compile(r'"level": "(warning|error|critical)"|Traceback|" [45]\d\d ')
+    lines = [
+        f"{log.name}: {line}"
+        for log in sorted(stack.log_dir.glob("*.log"))
+        for line in log.read_text(errors="replace").splitlines()
+        if signs.search(line)
+    ]
+    return "\n".join(lines[-60:]) or "no process logged a warning, an error or a refused call"
+
+
 @pytest.fixture(scope="module")
 def stack(
     kafka_bootstrap_servers: str, mongodb_url: str, tmp_path_factory: pytest.TempPathFactory
@@ -76,6 +89,6 @@ def test_the_issue_journeys_pass_in_a_real_browser(stack: WebStack) -> None:
         text=True,
         timeout=1200,
     )
-    logs = "\n".join(f"{p.name}: {p.stat().st_size} bytes" for p in stack.log_dir.glob("*.log"))
-    assert result.returncode == 0, f"{result.stdout[-8000:]}\n{result.stderr[-3000:]}\n{logs}"
+    output = f"{result.stdout[-8000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"{output}\n{_trouble(stack)}"
     assert any(SCREENSHOTS.rglob("*.png")), "the journeys left no screenshot"

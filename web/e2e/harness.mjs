@@ -28,6 +28,7 @@ export async function launch() {
     locale: "fr-MA",
     timezoneId: "Europe/Paris", // not the shop's: times must still show in Africa/Casablanca
   });
+  reportTrouble(context);
   return {
     context,
     close: async () => {
@@ -35,6 +36,19 @@ export async function launch() {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Every refused or failed call, on the journeys' output: what a timed-out wait was waiting on. */
+function reportTrouble(context) {
+  const at = () => new Date().toISOString().slice(11, 23);
+  context.on("response", (response) => {
+    if (response.status() >= 400) {
+      console.log(`# ${at()} ${response.status()} ${response.request().method()} ${response.url()}`);
+    }
+  });
+  context.on("requestfailed", (request) => {
+    console.log(`# ${at()} failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+  });
 }
 
 export async function screenshot(page, journey, step) {

@@ -1,7 +1,7 @@
 // The issue's journeys in a real browser against `make dev`'s processes (started by pytest:
 // tests/web). Each step leaves a screenshot in artifacts/screenshots/<journey>/.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import {
   WORKSPACE, api, customerWrites, launch, newCustomerNumber, rowOf, screenshot, signIn,
 } from "./harness.mjs";
@@ -20,6 +20,11 @@ before(async () => {
   page = await browser.context.newPage();
   page.setDefaultTimeout(LIVE_MS);
   await signIn(page, SALMA);
+});
+
+// The page as each journey left it: after a failure, what the browser showed.
+afterEach(async (t) => {
+  await screenshot(page, "last-step-of", t.name.replace(/[^\w]+/g, "-").slice(0, 60));
 });
 
 after(async () => {
