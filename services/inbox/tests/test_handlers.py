@@ -8,7 +8,6 @@ from hanout_shared.contracts import topics
 from inbox.model import WINDOW_CLOSED, conversation_id
 
 from .builders import (
-    SAMPLES,
     WA_ID,
     a_message_received,
     a_reaction,
@@ -19,6 +18,7 @@ from .builders import (
     now,
 )
 from .conftest import Service
+from .samples import SAMPLES
 
 
 async def timeline(service: Service, conversation: str) -> list[dict[str, object]]:

@@ -17,7 +17,6 @@ from inbox.model import WINDOW_CLOSED
 
 from .builders import (
     PHONE_NUMBER_ID,
-    SAMPLES,
     a_message_received,
     a_sample,
     a_status,
@@ -29,6 +28,7 @@ from .builders import (
     templates_synced,
 )
 from .real_stack import Agent, Tap, publish, skip_history, until
+from .samples import SAMPLES
 
 pytestmark = pytest.mark.integration
 
