@@ -89,6 +89,6 @@ def test_the_issue_journeys_pass_in_a_real_browser(stack: WebStack) -> None:
         text=True,
         timeout=1200,
     )
-    output = f"{result.stdout[-8000:]}\n{result.stderr[-3000:]}"
+    output = f"{result.stdout[-20000:]}\n{result.stderr[-3000:]}"
     assert result.returncode == 0, f"{output}\n{_trouble(stack)}"
     assert any(SCREENSHOTS.rglob("*.png")), "the journeys left no screenshot"

@@ -38,16 +38,22 @@ export async function launch() {
   };
 }
 
-/** Every refused or failed call, on the journeys' output: what a timed-out wait was waiting on. */
+/** On the journeys' output, what a timed-out wait was waiting on: every write the page sent
+ * (sent, then answered: a write left unanswered shows as sent only), and every refused or failed
+ * call. */
 function reportTrouble(context) {
   const at = () => new Date().toISOString().slice(11, 23);
+  const write = (request) => !["GET", "HEAD", "OPTIONS"].includes(request.method());
+  context.on("request", (request) => {
+    if (write(request)) console.log(`${at()} sent ${request.method()} ${request.url()}`);
+  });
   context.on("response", (response) => {
-    if (response.status() >= 400) {
-      console.log(`# ${at()} ${response.status()} ${response.request().method()} ${response.url()}`);
+    if (response.status() >= 400 || write(response.request())) {
+      console.log(`${at()} ${response.status()} ${response.request().method()} ${response.url()}`);
     }
   });
   context.on("requestfailed", (request) => {
-    console.log(`# ${at()} failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+    console.log(`${at()} failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
   });
 }
 
