@@ -6,7 +6,7 @@ from typing import Annotated
 
 import anyio.to_thread
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from faststream.kafka import TestKafkaBroker
 from prometheus_client import CollectorRegistry
@@ -56,6 +56,45 @@ def test_an_unexpected_error_is_a_500_without_its_details() -> None:
         "code": "internal_error",
         "message": "Something went wrong on our side",
     }
+
+
+def test_a_store_that_does_not_answer_is_a_503_to_retry_naming_no_host(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = an_app()
+    mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        "mongodb://127.0.0.1:1/", serverSelectionTimeoutMS=300, connect=False
+    )
+
+    @app.get("/cards")
+    async def cards() -> None:
+        await mongo.shop.cards.find_one({})
+
+    with caplog.at_level(logging.WARNING, logger="hanout.errors"):
+        response = TestClient(app).get("/cards")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["code"] == "store_unavailable"
+    assert "127.0.0.1" not in response.text
+    assert [getattr(r, "error", None) for r in caplog.records] == ["ServerSelectionTimeoutError"]
+
+
+def test_every_operation_documents_the_store_outage() -> None:
+    settings = ServiceSettings(kafka_bootstrap_servers="127.0.0.1:1")
+    registry = CollectorRegistry()
+    broker = make_broker(settings.kafka_bootstrap_servers, client_id="probe", registry=registry)
+    mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(connect=False)
+    router = APIRouter()
+
+    @router.get("/cards")
+    async def cards() -> None: ...
+
+    app = build_service(
+        name="probe", settings=settings, broker=broker, registry=registry, mongo=mongo,
+        routers=[router],
+    )  # fmt: skip
+    answers = app.openapi()["paths"]["/cards"]["get"]["responses"]
+    assert "store_unavailable" in answers["503"]["description"]
 
 
 def test_log_lines_are_json_with_the_correlation_id() -> None:

@@ -1,5 +1,6 @@
 """The broker or the store stopped mid-stream and started again: ingest answers 503 meanwhile and
-recovers within seconds, consumers pause and resume, and no event is skipped.
+recovers within seconds, the APIs answer 503 while the store is down, consumers pause and resume,
+and no event is skipped.
 
 These stop the run's own broker and store, so they run only when the run started them (no
 KAFKA_BOOTSTRAP_SERVERS / MONGODB_URL given); on a stack given from outside they skip."""
@@ -86,6 +87,13 @@ async def test_the_store_stopped_mid_stream_pauses_consumers_which_resume_skippi
 
     async def fault() -> None:
         await asyncio.to_thread(store.stop)
+        # Meanwhile an API call waits for the store (the driver's 30 s), then says to retry.
+        started = time.monotonic()
+        answer = await shop.agent.call("customers", "GET", "/customers", timeout=90)
+        timings["api_503_after_s"] = time.monotonic() - started
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["code"] == "store_unavailable"
+        assert answer.headers["retry-after"] == "5"
 
     async def repair() -> None:
         timings["store_start_s"] = await asyncio.to_thread(store.start)

@@ -7,10 +7,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("hanout.errors")
+STORE_RETRY_AFTER_S = 5
 
 
 class ErrorBody(BaseModel):
@@ -120,12 +122,21 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
+    async def on_store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The driver's message names hosts: the log keeps the kind of failure only.
+        extra = {"path": request.url.path, "error": type(exc).__name__}
+        logger.warning("store unavailable", extra=extra)
+        message = "The store does not answer right now; retry shortly"
+        retry = {"Retry-After": str(STORE_RETRY_AFTER_S)}
+        return error_response(503, "store_unavailable", message, headers=retry)
+
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
         return error_response(500, "internal_error", "Something went wrong on our side")
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(Exception, on_unexpected)
+    app.add_exception_handler(ConnectionFailure, on_store_unavailable)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_middleware(PlainTooLargeAsJson)

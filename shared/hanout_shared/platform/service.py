@@ -101,6 +101,14 @@ def _document_auth(router: APIRouter) -> None:
             )
 
 
+def _document_store_outage(router: APIRouter) -> None:
+    """Every operation may find the store down: 503 `store_unavailable` with a Retry-After."""
+    content = {"application/json": {"schema": ErrorBody.model_json_schema()}}
+    text = "The store does not answer; retry after the Retry-After seconds (store_unavailable)"
+    for route in _api_routes(router.routes):
+        route.responses.setdefault(503, {"description": text, "content": content})
+
+
 def _limit_json_bodies(router: APIRouter, max_bytes: int) -> None:
     """Operations whose JSON body FastAPI reads get the platform's size limit (413), unless they
     set their own; routes that stream their body themselves (uploads, webhooks) keep theirs."""
@@ -179,6 +187,7 @@ def build_service(
     }
     for router in routers:  # first: requests try routes in order, and these are the busy ones
         _document_auth(router)
+        _document_store_outage(router)
         _limit_json_bodies(router, settings.max_request_body_bytes)
         app.include_router(router)
     app.include_router(_ops_router(name, checks, registry, spec))
