@@ -43,7 +43,9 @@ export async function launch() {
  * call. */
 function reportTrouble(context) {
   const at = () => new Date().toISOString().slice(11, 23);
-  const write = (request) => !["GET", "HEAD", "OPTIONS"].includes(request.method());
+  // Presence heartbeats (every few seconds) would bury the writes that matter.
+  const write = (request) =>
+    !["GET", "HEAD", "OPTIONS"].includes(request.method()) && !request.url().endsWith("/presence");
   context.on("request", (request) => {
     if (write(request)) console.log(`${at()} sent ${request.method()} ${request.url()}`);
   });

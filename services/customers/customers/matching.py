@@ -79,7 +79,20 @@ def _parse(text: str, region: str) -> phonenumbers.PhoneNumber | None:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    return number if phonenumbers.is_valid_number(number) else None
+    return number if phonenumbers.is_valid_number(number) or _in_plan(number) else None
+
+
+def _in_plan(number: phonenumbers.PhoneNumber) -> bool:
+    """Of a possible length and of its country's overall numbering shape, in a range not listed:
+    operators open ranges (+212 683, 685, 686) before libphonenumber's metadata has them, and a
+    customer writing from one is real. A kept leading zero (a digit short) is still refused."""
+    region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    general = metadata.general_desc if metadata is not None else None
+    shape = general.national_number_pattern if general is not None else None
+    if shape is None or not phonenumbers.is_possible_number(number):
+        return False
+    return re.fullmatch(shape, phonenumbers.national_significant_number(number)) is not None
 
 
 def parse_phone(raw: str, region: str = DEFAULT_REGION) -> PhoneKeys:

@@ -72,6 +72,18 @@ async def test_lookup_of_a_foreign_number_does_not_find_the_moroccan_card(servic
     assert response.json()["contact"]["phone_e164"] == "+33612345678"
 
 
+async def test_a_customers_whatsapp_number_in_a_range_not_listed_yet_is_taken(
+    service: Service,
+) -> None:
+    """+212 686 is open to subscribers but not in libphonenumber's metadata: the panel offers
+    the number the customer wrote from, and the card must take it."""
+    response = await service.http.post(
+        "/customers", json={"name": "Amal", "phones": ["+212686353334"]}, headers=service.headers()
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["phones"][0]["e164"] == "+212686353334"
+
+
 async def test_lookup_of_garbage_is_422_invalid_phone(service: Service) -> None:
     response = await service.http.get(
         "/customers/lookup", params={"phone": "06 12"}, headers=service.headers()
