@@ -84,8 +84,9 @@ def _parse(text: str, region: str) -> phonenumbers.PhoneNumber | None:
 
 def _in_plan(number: phonenumbers.PhoneNumber) -> bool:
     """Of a possible length and of its country's overall numbering shape, in a range not listed:
-    operators open ranges (+212 683, 685, 686) before libphonenumber's metadata has them, and a
-    customer writing from one is real. A kept leading zero (a digit short) is still refused."""
+    operators open ranges before libphonenumber's metadata lists them (it has no +212 683, 685,
+    686), and a customer writing from one is real. A kept leading zero (a digit short) is still
+    refused."""
     region = phonenumbers.region_code_for_country_code(number.country_code or 0)
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     general = metadata.general_desc if metadata is not None else None

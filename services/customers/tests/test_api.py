@@ -75,8 +75,8 @@ async def test_lookup_of_a_foreign_number_does_not_find_the_moroccan_card(servic
 async def test_a_customers_whatsapp_number_in_a_range_not_listed_yet_is_taken(
     service: Service,
 ) -> None:
-    """+212 686 is open to subscribers but not in libphonenumber's metadata: the panel offers
-    the number the customer wrote from, and the card must take it."""
+    """libphonenumber's metadata has no +212 686 range: the panel offers the number the
+    customer wrote from, and the card must take it."""
     response = await service.http.post(
         "/customers", json={"name": "Amal", "phones": ["+212686353334"]}, headers=service.headers()
     )
