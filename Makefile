@@ -7,16 +7,19 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
 SERVICES := ingest inbox customers orders
 
-.PHONY: help install dev test test-fast test-integration lint fmt schemas token clean bench up down
+.PHONY: help install deps chromium dev test test-fast test-integration lint fmt schemas token clean \
+	bench up down
 
 help: ## list the commands
 	@grep -E "^[a-z-]+:.*## " $(MAKEFILE_LIST) | awk -F ":.*## " "{printf \"  make %-17s %s\\n\", \$$1, \$$2}"
 
-install: ## install what is missing: uv, the Python workspace, the Kafka jars, the web client, Chromium
+install: deps chromium ## install everything missing: what `make deps` does, and Chromium
+
+deps: ## install what `make dev` needs, if missing: uv, the workspace, Kafka jars, the store, web client
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --quiet
 	@$(RUN) python -m devtools.stack fetch
-	@$(MAKE) --no-print-directory web/dist/index.html chromium
+	@$(MAKE) --no-print-directory web/dist/index.html
 
 # The web client: npm ci when the lock file changed, a build when a source changed (else nothing).
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
@@ -28,25 +31,21 @@ web/node_modules/.package-lock.json: web/package-lock.json web/package.json
 web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd web && npm run build --silent
 
-.PHONY: chromium
-chromium: # the browser tests drive Debian's Chromium (Playwright never downloads one)
+# The browser tests drive Debian's Chromium (Playwright never downloads one); nothing else needs it.
+chromium: ## install Debian's Chromium for the browser tests, if missing (apt-get, sudo)
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
-dev: install ## run Kafka, the store and every service locally (Ctrl-C stops all)
+dev: deps ## run Kafka, the store, every service and the web client, seeded (Ctrl-C stops)
 	@$(RUN) python -m devtools.dev
 
 test: install lint ## the whole suite: pure, handler/API, integration and e2e on real Kafka and store
 	@$(RUN) pytest
 
-test-fast: install ## only the tests that need no broker or store
+test-fast: deps ## only the tests that need no broker or store
 	@$(RUN) pytest -m "not integration and not e2e"
 
 test-integration: install ## only the tests on the real broker and store
 	@$(RUN) pytest -m "integration or e2e"
-
-.PHONY: test-ferretdb
-test-ferretdb: install ## the integration and e2e tests on FerretDB (SQLite) as the store
-	@env -u MONGODB_URL HANOUT_STORE=ferretdb $(RUN) pytest -m "integration or e2e or ferretdb"
 
 lint: ## ruff and mypy --strict
 	@$(RUN) ruff check .
@@ -65,7 +64,7 @@ schemas: ## rewrite the JSON Schema snapshots of the event contracts
 token: ## mint a development token: make token AGENT=a-1 WORKSPACE=demo ROLE=admin
 	@$(RUN) hanout-token --agent "$${AGENT:-agent-1}" --workspace "$${WORKSPACE:-demo}" --role "$${ROLE:-agent}"
 
-bench: install ## every benchmark on both stores, FerretDB at smaller sizes (long): bench/results/<date>.md
+bench: deps ## every benchmark on the local store (long): bench/results/<date>.md
 	@$(RUN) python -m bench.report $(BENCH_ARGS)
 
 clean: ## remove local data (Kafka and store files of make dev) and caches

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -29,13 +28,3 @@ def kafka_bootstrap_servers(infra: Stack) -> str:
 @pytest.fixture(scope="session")
 def mongodb_url(infra: Stack) -> str:
     return infra.mongodb_url
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """FerretDB's own tests run only when FerretDB is the store of the run (make test-ferretdb)."""
-    if os.environ.get("HANOUT_STORE") == "ferretdb":
-        return
-    kept = [item for item in items if item.get_closest_marker("ferretdb") is None]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
-        items[:] = kept

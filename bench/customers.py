@@ -29,6 +29,7 @@ from bench.customers_seed import seeded, unused_numbers
 from customers.store import Store, connect
 from devtools.services import ServiceProcess, infra_env
 from devtools.stack import running_stack
+from devtools.store import BENCH
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.settings import DEV_JWT_SECRET
 
@@ -186,7 +187,7 @@ async def lookup_plan(client: Any, database: str, workspace: str, national: str)
 
 async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], str]:
     database = args.database or f"customers_bench_{uuid.uuid4().hex[:8]}"
-    with running_stack() as stack, tempfile.TemporaryDirectory() as logs:
+    with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
         client = connect(stack.mongodb_url)
         store = Store(client[database])
         await store.ensure_indexes()

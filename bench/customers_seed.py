@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from customers.model import Customer, new_customer_id
+from customers.cards.model import Customer, new_customer_id
 from customers.store import Store
 from hanout_shared.contracts.customers import Phone
 

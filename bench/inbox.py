@@ -38,6 +38,7 @@ from bench.inbox_workloads import (
     start,
 )
 from devtools.stack import running_stack
+from devtools.store import BENCH
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -138,7 +139,8 @@ def markdown(s: dict[str, Any]) -> str:
     lines += [
         "",
         "A page reads one list over windows of last activity that widen until the page is "
-        "full (see services/inbox/inbox/store/listing.py); counts are maintained counters. "
+        "full (see services/inbox/inbox/conversations/store/listing.py); counts are "
+        "maintained counters. "
         "Floors of the same run: bare_http (an API round trip), raw_store_find (the store "
         "alone returning the window that holds the first page), raw_store_upsert; "
         "raw_sorted_find_before is the query the list made before (the workspace read whole, "
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list_only:
         args.rates = []
-    with running_stack() as stack, tempfile.TemporaryDirectory() as logs:
+    with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
         urls = {
             "database": f"bench_inbox_{uuid.uuid4().hex[:8]}",
             "workspace": f"bench-{uuid.uuid4().hex[:6]}",

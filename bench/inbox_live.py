@@ -41,6 +41,7 @@ from bench.inbox_live_workloads import (
 from bench.inbox_workloads import kafka_hop
 from bench.inbox_writes import measure
 from devtools.stack import running_stack
+from devtools.store import BENCH
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     database = f"bench_live_{uuid.uuid4().hex[:8]}"
     workspace = f"bench-{uuid.uuid4().hex[:6]}"
-    with running_stack() as stack, tempfile.TemporaryDirectory() as logs:
+    with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
         kafka, mongo = stack.kafka_bootstrap_servers, stack.mongodb_url
         asyncio.run(skip_history(kafka, database))
         try:

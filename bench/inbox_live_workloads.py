@@ -28,7 +28,7 @@ from hanout_shared.contracts.inbox import (
     InboxMessageReceivedEvent,
     MessageState,
 )
-from inbox.handlers import durable_groups
+from inbox.kafka import durable_groups
 
 APPS = json.dumps({"bench-app": {"app_secrets": ["bench-app-secret"], "verify_token": "bench"}})
 MARK = re.compile(rb'"summary":"(bench \w+ \d+)"')

@@ -12,11 +12,12 @@ from pymongo import AsyncMongoClient
 
 from bench.inbox_workloads import AGENT, PNID
 from hanout_shared.contracts.whatsapp import ContactIdentity, conversation_key
-from inbox.model import InboundChange, LastMessage, conversation_id, to_ms
-from inbox.store.finder import SearchIndex
-from inbox.store.inbound import first_update
-from inbox.store.listing import ListCounts, list_keys, moves
-from inbox.store.queries import applied, row_of
+from inbox.conversations.model import InboundChange, LastMessage, conversation_id
+from inbox.conversations.store.finder import SearchIndex
+from inbox.conversations.store.inbound import first_update
+from inbox.conversations.store.listing import ListCounts, list_keys, moves
+from inbox.conversations.store.queries import applied, row_of
+from inbox.values import to_ms
 
 SEED_BATCH, SPACING_S = 5_000, 20  # 100k conversations over 23 days of activity
 

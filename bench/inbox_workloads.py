@@ -22,8 +22,8 @@ from devtools.services import ServiceProcess, infra_env
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
-from inbox.handlers import durable_groups
-from inbox.store.queries import LIST_FIELDS
+from inbox.conversations.store.queries import LIST_FIELDS
+from inbox.kafka import durable_groups
 
 SECRET, APP, PNID = "bench-app-secret", "bench-app", "110928374650192"
 AGENT = "bench"

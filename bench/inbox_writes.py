@@ -4,9 +4,9 @@ Run by hand: `uv run python -m bench.inbox_writes --messages 2000` (MONGODB_URL 
 `PYTHONPATH=DIR` measures another copy of the inbox package, e.g. an older one extracted with
 `git archive HEAD services/inbox/inbox`). Customer messages (`whatsapp.message.received`, a new
 contact every `--per-contact` messages) go through the consumer's own code
-(`inbox.updates.receive`) in a sequence, as one partition's consumer applies them; a command
-listener counts every store command it sends. The same run measures raw store upserts, the
-floor of each write. Prints JSON.
+(`inbox.conversations.updates.receive`) in a sequence, as one partition's consumer applies them;
+a command listener counts every store command it sends. The same run measures raw store upserts,
+the floor of each write. Prints JSON.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from hanout_shared.contracts.whatsapp import (
     MessageReceivedEvent,
     conversation_key,
 )
-from inbox import updates
+from inbox.conversations import updates
 from inbox.store import Store
 
 READS = {"find", "getMore", "aggregate", "count"}

@@ -36,9 +36,10 @@ from bench.ingest_load import (
     signed_request,
     webhook,
 )
-from devtools.procs import free_port, start_process, stop_process, wait_until
+from devtools.procs import free_port, http_ready, start_process, stop_process, wait_until
 from devtools.services import infra_env
 from devtools.stack import running_stack
+from devtools.store import BENCH
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.settings import DEV_JWT_SECRET
 
@@ -92,14 +93,9 @@ def start_ingest(kafka: str, mongo: str, workers: int, logs: Path) -> tuple[Any,
            str(port), "--no-access-log", "--workers", str(workers), "--loop", "uvloop",
            "--http", "httptools"]  # fmt: skip
     proc = start_process(cmd, logs / "ingest.log", env=env)
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(ready, what="ingest", timeout=120, proc=proc, logs=[logs / "ingest.log"])
+    ready = f"http://127.0.0.1:{port}/readyz"
+    wait_until(lambda: http_ready(ready), what="ingest", timeout=120, proc=proc,
+               logs=[logs / "ingest.log"])  # fmt: skip
     token = mint_dev_token(DEV_JWT_SECRET, agent_id="bench", workspace_id=f"bench-{port}",
                            roles=["admin"])  # fmt: skip
     channel = {"phone_number_id": PNID, "meta_app_id": APP, "access_token": "EAAG-bench"}
@@ -233,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of ingest")
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args(argv)
-    with running_stack() as stack, tempfile.TemporaryDirectory() as logs:
+    with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
         proc, port = start_ingest(stack.kafka_bootstrap_servers, stack.mongodb_url,
                                   args.workers, Path(logs))  # fmt: skip
         try:

@@ -70,7 +70,7 @@ async def drive(app: Any, bodies: list[bytes], concurrency: int, statuses: dict[
 async def measure(args: argparse.Namespace) -> None:
     private = use_private_topics()
     from ingest.app import create_app
-    from ingest.model import ChannelRecord
+    from ingest.channels.model import ChannelRecord
     from ingest.settings import IngestSettings, MetaApp
     from ingest.store import connect
 
@@ -86,8 +86,8 @@ async def measure(args: argparse.Namespace) -> None:
         channel = ChannelRecord(phone_number_id=PNID, workspace_id="bench-cpu", meta_app_id=APP,
                                 access_token=SecretStr("EAAG-bench"), enabled=True,
                                 created_at=now, updated_at=now)  # fmt: skip
-        await app.state.store.channels.add(channel)
-        app.state.directory.invalidate()
+        await app.state.deps.store.channels.add(channel)
+        app.state.deps.directory.invalidate()
         bodies = [webhook(i) for i in range(args.webhooks + WARM_UP)]
         statuses: dict[int, int] = {}
         await drive(app, bodies[:WARM_UP], args.concurrency, statuses)

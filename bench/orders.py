@@ -25,6 +25,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 
 from devtools.services import ServiceProcess, infra_env
 from devtools.stack import running_stack
+from devtools.store import BENCH
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
@@ -161,7 +162,7 @@ def report(result: dict[str, dict[str, float]], args: argparse.Namespace) -> str
 
 
 async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    with running_stack() as stack, tempfile.TemporaryDirectory() as logs:
+    with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
         env = infra_env(
             stack.kafka_bootstrap_servers,
             stack.mongodb_url,

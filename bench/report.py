@@ -1,9 +1,9 @@
-"""`make bench`: every benchmark on each store, with CPU/memory per process, in one report.
+"""`make bench`: every benchmark on the store, with CPU/memory per process, in one report.
 
-For each store (SecantusDB, FerretDB) the broker and store are started once (or taken from
-KAFKA_BOOTSTRAP_SERVERS, and MONGODB_URL for the store HANOUT_STORE names or FERRETDB_URL for
-FerretDB), then each benchmark module runs as a subprocess on them while psutil samples every
-process of the run. Writes bench/results/<UTC date>.json and .md (`-quick` for --quick runs).
+The broker and the local store (secantusd-rs, without an fsync per commit) are started once, or
+taken from KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL; then each benchmark module runs as a
+subprocess on them while psutil samples every process of the run. Writes
+bench/results/<UTC date>.json and .md (`-quick` for --quick runs).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,8 @@ from typing import Any
 from bench.procstats import Sampler, listeners, stop_tree, url_port
 from bench.summary import TIMED_OUT, build, finite, markdown, with_readme_block
 from devtools.procs import log_tail, start_process
-from devtools.stack import MONGO_ENV, STORE_ENV, STORES, Stack, running_stack
+from devtools.stack import Stack, running_stack
+from devtools.store import BENCH, BINARY
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -41,51 +40,16 @@ MODULES: dict[str, list[str]] = {
     "inbox_live": ["--rates", "100", "--e2e-rates", "10", "--seconds", "1", "--runs", "2"]
     + ["--clients", "5", "--samples", "20"],
 }
-# FerretDB 1.x reads a whole collection for every query and write (README: "On FerretDB"), so
-# its full run stops at sizes it finishes in minutes (a goal set at 1M reads "not at goal size").
-FERRETDB_SIZES: dict[str, list[str]] = {
-    "orders": ["--size", "300"],
-    "customers": ["--customers", "500", "--lookups", "50", "--import-rows", "50"]
-    + ["--concurrency", "4"],
-    "inbox": ["--rates", "10", "--samples", "10", "--conversations", "500"],
-}
-FERRETDB_URL_ENV = "FERRETDB_URL"
+# The stores a report is keyed by: one now (the local store, or the one MONGODB_URL names).
+STORES = (BINARY,)
 QUICK_TIMEOUT = 900.0
-
-
-@contextmanager
-def environ(values: dict[str, str | None]) -> Iterator[None]:
-    """os.environ with `values` set (None: removed), restored afterwards."""
-    saved = {key: os.environ.get(key) for key in values}
-    try:
-        _apply(values)
-        yield
-    finally:
-        _apply(saved)
-
-
-def _apply(values: dict[str, str | None]) -> None:
-    for key, value in values.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-
-
-def store_url(store: str) -> str | None:
-    """The running store of that kind the environment names, if any (else one is started)."""
-    if store == "ferretdb" and os.environ.get(FERRETDB_URL_ENV):
-        return os.environ[FERRETDB_URL_ENV]
-    if os.environ.get(STORE_ENV, "secantus") == store:
-        return os.environ.get(MONGO_ENV) or None
-    return None
 
 
 def run_module(
     name: str, args: list[str], stack: Stack, store: str, logs: Path, timeout: float | None
 ) -> dict[str, Any]:
     """One benchmark as a subprocess on the stack, sampled; its JSON result when it wrote one."""
-    env = {**os.environ, **stack.env(), STORE_ENV: store}
+    env = {**os.environ, **stack.env()}
     ports = {url_port(stack.kafka_bootstrap_servers): "kafka", url_port(stack.mongodb_url): "store"}
     fixed = listeners({port: role for port, role in ports.items() if port is not None})
     command, output = [sys.executable, "-m", f"bench.{name}", *args], RESULTS / f"{name}.json"
@@ -134,22 +98,19 @@ def failures(runs: dict[str, dict[str, Any]]) -> list[str]:
 
 def run_store(store: str, names: list[str], args: argparse.Namespace, logs: Path) -> dict[str, Any]:
     timeout = args.timeout or (QUICK_TIMEOUT if args.quick else None)
-    with environ({MONGO_ENV: store_url(store), STORE_ENV: store}), running_stack() as stack:
+    with running_stack(store_settings=BENCH) as stack:
         return {
-            name: run_module(name, module_args(name, args, store), stack, store, logs, timeout)
+            name: run_module(name, module_args(name, args), stack, store, logs, timeout)
             for name in names
         }
 
 
-def module_args(name: str, args: argparse.Namespace, store: str) -> list[str]:
-    """`--args name=...` when given, else the quick sizes for --quick, else the module's own
-    (FerretDB's where it has its own)."""
+def module_args(name: str, args: argparse.Namespace) -> list[str]:
+    """`--args name=...` when given, else the quick sizes for --quick, else the module's own."""
     given = dict(item.split("=", 1) for item in args.args)
     if name in given:
         return shlex.split(given[name])
-    if args.quick:
-        return MODULES[name]
-    return FERRETDB_SIZES.get(name, []) if store == "ferretdb" else []
+    return MODULES[name] if args.quick else []
 
 
 def write(report: dict[str, Any], stem: str, readme: bool) -> str:

@@ -1,4 +1,4 @@
-"""`python -m devtools.stack fetch|run|up`: the jars, or the broker and store around a command."""
+"""`python -m devtools.stack fetch|run|up`: jars and store built, or the stack around a command."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from types import FrameType
 
 from devtools.jars import CACHE_DIR, ensure_jars
 from devtools.procs import ServerError
-from devtools.stack import STORE_ENV, STORES, Stack, running_stack
+from devtools.stack import Stack, running_stack
+from devtools.store import ensure_binary
 
 log = logging.getLogger("devtools")
 
@@ -22,18 +23,15 @@ log = logging.getLogger("devtools")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devtools.stack")
     actions = parser.add_subparsers(dest="action", required=True)
-    actions.add_parser("fetch", help="fetch the Kafka jars into .cache/ unless already there")
+    actions.add_parser(
+        "fetch", help="fetch the Kafka jars into .cache/ and build the store, unless already there"
+    )
     run = actions.add_parser("run", help="run a command with KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL")
     up = actions.add_parser("up", help="run the broker and store until Ctrl-C")
     for sub in (run, up):
         sub.add_argument("--data-dir", type=Path, help="keep the data here (default: temporary)")
         sub.add_argument("--kafka-port", type=int, help="default: a free port")
         sub.add_argument("--mongo-port", type=int, help="default: a free port")
-        sub.add_argument(
-            "--store",
-            choices=sorted(STORES),
-            help=f"the local store (default: ${STORE_ENV}, else secantus)",
-        )
     run.add_argument("cmd", nargs=argparse.REMAINDER, help="-- then the command")
     return parser
 
@@ -43,7 +41,6 @@ def _stack(args: argparse.Namespace) -> AbstractContextManager[Stack]:
         data_dir=args.data_dir,
         kafka_port=args.kafka_port,
         mongo_port=args.mongo_port,
-        store_kind=args.store,
     )
 
 
@@ -98,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "fetch":
             print(ensure_jars(CACHE_DIR))
+            print(ensure_binary())
             return 0
         if args.action == "up":
             return _up(args)

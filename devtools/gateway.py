@@ -136,9 +136,7 @@ def _static(dist: Path, path: str) -> Response:
         return PlainTextResponse("Not found", status_code=404)
     index = root / "index.html"
     if not index.is_file():
-        message = (
-            "The web client is not built: run `make install` (npm ci && npm run build in web/)"
-        )
+        message = "The web client is not built: run `make deps` (npm ci && npm run build in web/)"
         return PlainTextResponse(message, status_code=503)
     return FileResponse(index, headers={"Cache-Control": "no-cache"})
 

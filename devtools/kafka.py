@@ -6,28 +6,29 @@ import base64
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.protocol.offset import OffsetRequest
 
 from devtools.jars import CACHE_DIR, ensure_jars
 from devtools.procs import (
-    Process,
     ServerError,
+    ServerProcess,
     free_port,
     port_open,
     run_coroutine,
-    start_process,
-    stop_process,
     wait_until,
 )
+from hanout_shared.contracts.topics import ALL_TOPICS
+from hanout_shared.platform.kafka import ensure_topics
 
 JVM_OPTS = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
-READY_TIMEOUT = 60.0
-STOP_GRACE = 30.0
+PROBE_GROUP = "hanout-readiness-probe"
+LATEST = -1  # ListOffsets: the end of a partition
 
 
 def cluster_id() -> str:
@@ -85,24 +86,69 @@ def _java() -> str:
     return java
 
 
-async def _broker_answers(bootstrap_servers: str) -> bool:
+async def _coordinator_found(bootstrap_servers: str) -> bool:
+    """The broker answers and can coordinate consumer groups. A fresh broker creates its offsets
+    topic on the first lookup and has no coordinator until then: a consumer started earlier logs
+    each failed lookup at ERROR."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2000)
     try:
         await admin.start()
-        cluster = await admin.describe_cluster()
-        return bool(cluster["brokers"])
+        await admin.find_coordinator(PROBE_GROUP)
     except Exception:
         return False
     finally:
         await admin.close()
+    return True
 
 
-class KafkaServer:
-    """One JVM acting as broker and controller; restartable on the same data dir and ports.
+async def _topics_ready(bootstrap_servers: str, names: Sequence[str]) -> bool:
+    """The broker answers a consumer's first question (each partition's end offset) for every
+    partition of these existing topics. A partition just created answers NotLeaderForPartition
+    for a second or two after the metadata names its leader, and a consumer logs each at ERROR."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2000)
+    try:
+        await admin.start()
+        by_leader = _partitions_by_leader(await admin.describe_topics(list(names)))
+        if by_leader is None:
+            return False
+        # The admin client has no ListOffsets call of its own: the request, sent as it sends any.
+        answers = [
+            await admin._send_request_to_node(leader, OffsetRequest(-1, 0, list(topics.items())))
+            for leader, topics in by_leader.items()
+        ]
+    except Exception:
+        return False
+    finally:
+        await admin.close()
+    return all(
+        not code for answer in answers for _, parts in answer.topics for _, code, *_ in parts
+    )
+
+
+def _partitions_by_leader(described: list[Any]) -> dict[int, dict[str, list[Any]]] | None:
+    """{leader: {topic: [(partition, latest)]}}; None while a topic or partition has no leader."""
+    found: dict[int, dict[str, list[Any]]] = {}
+    for topic in described:
+        if topic["error_code"] or not topic["partitions"]:
+            return None
+        for part in topic["partitions"]:
+            if part["error_code"] or part["leader"] < 0:
+                return None
+            topics = found.setdefault(part["leader"], {})
+            topics.setdefault(topic["topic"], []).append((part["partition"], LATEST))
+    return found
+
+
+class KafkaServer(ServerProcess):
+    """One JVM acting as broker and controller, ready when it can coordinate consumer groups;
+    restartable on the same data dir and ports.
 
     Without `data_dir` it uses a temporary one, removed by `close()`; without `port` it picks
     free ports. With a fixed `port` the controller listens on `port + 1` unless told otherwise.
     """
+
+    ready_timeout = 60.0
+    stop_grace = 30.0  # a controlled shutdown
 
     def __init__(
         self,
@@ -112,80 +158,56 @@ class KafkaServer:
         controller_port: int | None = None,
         cache_dir: Path = CACHE_DIR,
     ) -> None:
-        self._owns_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="hanout-kafka-"))
         self.port = port or free_port()
         self.controller_port = controller_port or (port + 1 if port else free_port())
         self.cache_dir = cache_dir
-        self._proc: Process | None = None
+        scratch = None if data_dir else self.data_dir
+        super().__init__(
+            f"Kafka on {self.bootstrap_servers}", self.data_dir / "kafka.out", scratch_dir=scratch
+        )
 
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     @property
-    def log_files(self) -> list[Path]:
-        return [self.data_dir / "kafka.out", self.data_dir / "broker.log"]
+    def logs(self) -> list[Path]:
+        return [self.log_file, self.data_dir / "broker.log"]
 
-    def start(self) -> float:
-        """Start (formatting a new data dir first), block until it answers; return the seconds."""
-        if self._proc is not None:
-            raise ServerError("Kafka is already running")
-        started = time.monotonic()
+    def command(self) -> list[str]:
+        """The broker's command line, after formatting a new data dir."""
         lib = ensure_jars(self.cache_dir)
         props = self._write_config()
         self._format(lib, props)
-        cmd = [_java(), *JVM_OPTS, f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.xml'}",
-               "-cp", f"{lib}/*", "kafka.Kafka", str(props)]  # fmt: skip
-        self._proc = start_process(cmd, self.log_files[0])
-        try:
-            wait_until(
-                self._answers,
-                what=f"Kafka on {self.bootstrap_servers}",
-                timeout=READY_TIMEOUT,
-                proc=self._proc,
-                logs=self.log_files,
-            )
-        except BaseException:
-            self.stop()
-            raise
-        return time.monotonic() - started
+        return [_java(), *JVM_OPTS, f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.xml'}",
+                "-cp", f"{lib}/*", "kafka.Kafka", str(props)]  # fmt: skip
 
-    def _answers(self) -> bool:
+    def ready(self) -> bool:
         # aiokafka logs every refused connection, so wait quietly for the port first.
         if not port_open(self.port):
             return False
-        return run_coroutine(lambda: _broker_answers(self.bootstrap_servers))
+        return run_coroutine(lambda: _coordinator_found(self.bootstrap_servers))
 
-    def stop(self, *, grace: float = STOP_GRACE) -> None:
-        """Controlled shutdown (SIGTERM), SIGKILL after `grace` s (0: a crash). Data is kept."""
-        if self._proc is not None:
-            stop_process(self._proc, grace=grace)
-            self._proc = None
-
-    def close(self) -> None:
-        self.stop()
-        if self._owns_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self) -> KafkaServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def create_topics(self, partitions: int, timeout: float = 30.0) -> float:
+        """Create the services' topics as they would, and wait until every partition answers a
+        consumer; the seconds it took."""
+        bootstrap = self.bootstrap_servers
+        run_coroutine(lambda: ensure_topics(bootstrap, partitions=partitions, replication=1))
+        return wait_until(
+            lambda: run_coroutine(lambda: _topics_ready(bootstrap, ALL_TOPICS)),
+            what=f"the topics on {bootstrap}",
+            timeout=timeout,
+            proc=self.proc,
+            logs=self.logs,
+        )
 
     def _write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
         log_dir = self.data_dir / "kraft"
         props.write_text(server_properties(self.port, self.controller_port, log_dir))
-        (self.data_dir / "log4j2.xml").write_text(log4j2_config(self.log_files[1]))
+        (self.data_dir / "log4j2.xml").write_text(log4j2_config(self.logs[1]))
         return props
 
     def _format(self, lib: Path, props: Path) -> None:

@@ -1,17 +1,25 @@
-"""Server processes: free ports, start with a log, stop gently then firmly, poll until ready."""
+"""Server processes: free ports, start with a log, poll until ready, stop gently then firmly."""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 
 T = TypeVar("T")
 
@@ -34,6 +42,27 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         socket.create_connection((host, port), timeout=1).close()
     except OSError:
         return False
+    return True
+
+
+def http_ready(url: str) -> bool:
+    """The readiness probe of every HTTP server here: GET `url` (`/readyz`, `/healthz`) is 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, http.client.HTTPException, OSError):
+        return False
+
+
+def mongo_ready(url: str) -> bool:
+    """The readiness probe of a MongoDB-compatible server: it answers `ping`."""
+    client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=500)
+    try:
+        client.admin.command("ping")
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
     return True
 
 
@@ -127,6 +156,106 @@ def wait_until(
 
 def _tails(logs: Sequence[Path]) -> str:
     return "\n".join(f"--- tail of {path} ---\n{log_tail(path)}" for path in logs)
+
+
+class ServerProcess:
+    """One local server process, restartable: `start()` runs `command()` with its output in
+    `log_file` and polls `ready()` until it passes, giving up at a deadline or when the process
+    exits; `stop()` sends SIGTERM to its process group, then SIGKILL after a grace period.
+
+    A subclass supplies `command()` (it may prepare files first) and `ready()`, and may supply
+    `environment()`. `close()` also removes `scratch_dir` if there is one; as a context manager
+    the server is started on entry and closed on exit.
+    """
+
+    ready_timeout = 60.0
+    stop_grace = 10.0
+
+    def __init__(self, what: str, log_file: Path, *, scratch_dir: Path | None = None) -> None:
+        self.what, self.log_file, self.scratch_dir = what, log_file, scratch_dir
+        self.proc: Process | None = None
+
+    def command(self) -> Sequence[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def environment(self) -> Mapping[str, str] | None:
+        """The process's whole environment; None: this process's."""
+        return None
+
+    @property
+    def logs(self) -> list[Path]:
+        """The logs whose tails explain a failed start."""
+        return [self.log_file]
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def launch(self) -> None:
+        """Start the process; `wait_ready()` waits for it (several can start side by side)."""
+        if self.proc is not None:
+            raise ServerError(f"{self.what} is already running")
+        self.proc = start_process(self.command(), self.log_file, env=self.environment())
+
+    def wait_ready(self, timeout: float | None = None) -> float:
+        """Poll `ready()`; the seconds it took. A process that does not get ready is stopped."""
+        try:
+            return wait_until(
+                self.ready,
+                what=self.what,
+                timeout=self.ready_timeout if timeout is None else timeout,
+                proc=self.proc,
+                logs=self.logs,
+            )
+        except BaseException:
+            self.stop()
+            raise
+
+    def start(self, timeout: float | None = None) -> float:
+        """Launch and wait until ready; the seconds from launch to ready."""
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def stop(self, grace: float | None = None) -> None:
+        """SIGTERM, then SIGKILL after `grace` s (default `stop_grace`; 0: at once, as a crash)."""
+        if self.proc is not None:
+            stop_process(self.proc, grace=self.stop_grace if grace is None else grace)
+            self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no graceful shutdown."""
+        self.stop(grace=0.0)
+
+    def restart(self, timeout: float | None = None) -> float:
+        """Stop (if running) and start again; the seconds until it is ready."""
+        self.stop()
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def close(self) -> None:
+        self.stop()
+        if self.scratch_dir is not None:
+            shutil.rmtree(self.scratch_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        try:
+            self.launch()
+            self.wait_ready()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -5,7 +5,8 @@ replies, orders in every stage and a content library. Idempotent: a registered n
 409, customers are looked up before they are created, customer messages carry fixed wamids, sends
 and orders carry fixed idempotency keys, and a library file is one item however often uploaded.
 A route that does not exist yet, or a service that does not answer, is reported and skipped, so
-the seed works at every stage of the backend.
+the seed works at every stage of the backend. It ends once the inbox shows every conversation's
+last customer message, so what it wrote can be seen when it exits.
 """
 
 from __future__ import annotations
@@ -98,11 +99,13 @@ class Seeder:
         return list(self.apis.values())[index % len(self.apis)]
 
     def step(self, name: str, action: Callable[[], None]) -> None:
+        started = time.monotonic()
         try:
             action()
         except Missing as exc:
             self.report.skipped[name] = str(exc)
             log.warning("seed: %s skipped: %s", name, exc)
+        log.info("seed: %s took %.1f s", name, time.monotonic() - started)
 
     def run(self, people: list[Contact]) -> Report:
         self.step("channels", self.channels)
@@ -112,6 +115,7 @@ class Seeder:
         self.step("messages", lambda: self.messages(people))
         self.step("replies", lambda: self.replies(people))
         self.step("orders", lambda: self.orders(people))
+        self.step("shown", lambda: self.shown(people))
         return self.report
 
     def channels(self) -> None:
@@ -183,16 +187,38 @@ class Seeder:
                 })  # fmt: skip
                 self.report.count("messages")
 
+    def listed(self, person: Contact) -> dict[str, Any] | None:
+        page = self.admin.call("GET", "/api/inbox/conversations", params={
+            "q": person.wa_id, "phone_number_id": person.number.phone_number_id})  # fmt: skip
+        found: dict[str, Any] | None = (page.get("items") or [None])[0]
+        return found
+
     def conversation_of(self, person: Contact, timeout: float = 30.0) -> dict[str, Any] | None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            page = self.admin.call("GET", "/api/inbox/conversations", params={
-                "q": person.wa_id, "phone_number_id": person.number.phone_number_id})  # fmt: skip
-            if page.get("items"):
-                found: dict[str, Any] = page["items"][0]
+            if found := self.listed(person):
                 return found
             time.sleep(0.5)
         return None
+
+    def shows_last_message(self, person: Contact) -> bool:
+        conversation = self.listed(person)
+        if conversation is None:
+            return False
+        path = f"/api/inbox/conversations/{conversation['id']}/messages"
+        last = wamid(person, len(person.script) - 1)
+        return any(item.get("wamid") == last for item in self.admin.call("GET", path)["items"])
+
+    def shown(self, people: list[Contact], timeout: float = 60.0) -> None:
+        """Wait until every conversation shows its customer's last message: the simulator answers
+        before a message has gone through ingest and the broker to the inbox."""
+        deadline = time.monotonic() + timeout
+        waiting = list(people)
+        while waiting := [person for person in waiting if not self.shows_last_message(person)]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(waiting)} conversations not shown after {timeout:.0f} s")
+            time.sleep(0.5)
+        self.report.count("shown", len(people))
 
     def replies(self, people: list[Contact]) -> None:
         for person in (p for p in people if p.window_open and p.index % 3 == 0):

@@ -1,37 +1,39 @@
-"""The four services as separate uvicorn processes, for `make dev` and the e2e tests."""
+"""The four services (and any HTTP server) as separate processes, for `make dev` and the tests."""
 
 from __future__ import annotations
 
 import os
 import sys
-import urllib.error
-import urllib.request
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from devtools.procs import Process, free_port, start_process, stop_process, wait_until
+from devtools.procs import ServerProcess, free_port, http_ready
 
 DEV_PORTS = {"ingest": 8001, "inbox": 8002, "customers": 8003, "orders": 8004}
 
 
-def _answers_ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+def uvicorn_command(app_factory: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", app_factory, "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
 
 
-@dataclass
-class ServiceProcess:
-    """One service run by uvicorn with `--factory`, its output in `<log_dir>/<name>.log`."""
+class HttpProcess(ServerProcess):
+    """`cmd` serving HTTP on `port`, ready when GET `ready_path` answers 200, its output in
+    `<log_dir>/<name>.log`. `env` (over this process's environment) is read at each start."""
 
-    name: str
-    env: Mapping[str, str]
-    log_dir: Path
-    port: int = field(default_factory=free_port)
-    proc: Process | None = None
+    def __init__(
+        self,
+        name: str,
+        cmd: Sequence[str],
+        env: Mapping[str, str],
+        log_dir: Path,
+        *,
+        port: int,
+        ready_path: str = "/healthz",
+    ) -> None:
+        self.name, self.cmd, self.env, self.port = name, list(cmd), env, port
+        self.ready_path = ready_path
+        super().__init__(name, log_dir / f"{name}.log")
 
     @property
     def url(self) -> str:
@@ -39,50 +41,34 @@ class ServiceProcess:
 
     @property
     def log_path(self) -> Path:
-        return self.log_dir / f"{self.name}.log"
+        return self.log_file
 
-    def start(self) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            f"{self.name}.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--no-access-log",
-        ]
-        self.proc = start_process(cmd, self.log_path, env={**os.environ, **self.env})
+    def command(self) -> list[str]:
+        return self.cmd
 
-    def wait_ready(self, timeout: float = 60.0) -> float:
-        return wait_until(
-            lambda: _answers_ready(self.url),
-            what=f"service {self.name}",
-            timeout=timeout,
-            proc=self.proc,
-            logs=[self.log_path],
-        )
+    def ready(self) -> bool:
+        return http_ready(f"{self.url}{self.ready_path}")
 
-    def stop(self, grace: float = 10.0) -> None:
-        if self.proc is not None:
-            stop_process(self.proc, grace=grace)
-            self.proc = None
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **self.env}
 
-    def kill(self) -> None:
-        """SIGKILL, as a crash would: no graceful shutdown, no final commit."""
-        self.stop(grace=0.0)
 
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+class ServiceProcess(HttpProcess):
+    """One service run by uvicorn with `--factory`, ready when it answers `/readyz`."""
 
-    def restart(self, timeout: float = 60.0) -> float:
-        """Start again on the same port and env (after `kill`); the seconds until it is ready."""
-        self.stop()
-        self.start()
-        return self.wait_ready(timeout=timeout)
+    def __init__(
+        self, name: str, env: Mapping[str, str], log_dir: Path, port: int | None = None
+    ) -> None:
+        port = port or free_port()
+        command = uvicorn_command(f"{name}.app:create_app", port)
+        super().__init__(name, command, env, log_dir, port=port, ready_path="/readyz")
+        self.what = f"service {name}"
+
+    def start(self, timeout: float | None = None) -> float:
+        """Only launch, unlike other servers (0 s): the callers start every service first, then
+        `wait_ready()` each, so that they start side by side."""
+        self.launch()
+        return 0.0
 
 
 def infra_env(kafka_bootstrap_servers: str, mongodb_url: str, **extra: str) -> dict[str, str]:

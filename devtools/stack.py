@@ -10,19 +10,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.ferret import FerretServer
 from devtools.jars import CACHE_DIR
 from devtools.kafka import KafkaServer
-from devtools.procs import ServerError
-from devtools.store import SecantusServer
+from devtools.store import TEST, SecantusServer, StoreSettings
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 MONGO_ENV = "MONGODB_URL"
-STORE_ENV = "HANOUT_STORE"
-STORES: dict[str, type[SecantusServer | FerretServer]] = {
-    "secantus": SecantusServer,
-    "ferretdb": FerretServer,
-}
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
 MONGO_IMAGE = "mongo:8"
 
@@ -36,25 +29,10 @@ class Stack:
     kafka_bootstrap_servers: str
     mongodb_url: str
     kafka: KafkaServer | None = None
-    store: SecantusServer | FerretServer | None = None
+    store: SecantusServer | None = None
 
     def env(self) -> dict[str, str]:
         return {KAFKA_ENV: self.kafka_bootstrap_servers, MONGO_ENV: self.mongodb_url}
-
-
-def chosen_store(kind: str | None = None) -> str | None:
-    """The local store asked for (argument, else `HANOUT_STORE`); None when nothing is asked."""
-    name = kind or os.environ.get(STORE_ENV) or None
-    if name is not None and name not in STORES:
-        raise ServerError(f"{STORE_ENV}={name!r}: expected one of {', '.join(STORES)}")
-    return name
-
-
-def local_store(
-    kind: str | None, data_dir: Path | None = None, *, port: int | None = None
-) -> SecantusServer | FerretServer:
-    """A not yet started local store of the given kind (default: SecantusDB)."""
-    return STORES[kind or "secantus"](data_dir, port=port)
 
 
 def docker_available() -> bool:
@@ -73,26 +51,25 @@ def running_stack(
     kafka_port: int | None = None,
     mongo_port: int | None = None,
     cache_dir: Path = CACHE_DIR,
-    store_kind: str | None = None,
+    store_settings: StoreSettings = TEST,
 ) -> Iterator[Stack]:
-    """Run whatever of the broker and store the environment does not already provide.
+    """Run whatever of the broker and store the environment does not already provide: in Docker
+    containers when Docker answers, else as local processes (the store: secantusd-rs).
 
-    `data_dir` (persistent, else temporary) and the ports apply to local processes only.
-    `store_kind` (else `HANOUT_STORE`: secantus or ferretdb) picks the local store; once asked for,
-    it is used even when Docker is there, so a run on FerretDB is never silently one on MongoDB.
+    `data_dir` (persistent, else temporary), the ports and `store_settings` apply to local
+    processes only.
     """
     kafka_url, mongo_url = os.environ.get(KAFKA_ENV), os.environ.get(MONGO_ENV)
-    store_name = chosen_store(store_kind)
-    use_docker = not (kafka_url and (mongo_url or store_name)) and docker_available()
+    use_docker = not (kafka_url and mongo_url) and docker_available()
     with ExitStack() as exits:
         kafka = store = None
         if not kafka_url and not use_docker:
             kafka_dir = data_dir / "kafka" if data_dir else None
             kafka = KafkaServer(kafka_dir, port=kafka_port, cache_dir=cache_dir)
             exits.callback(kafka.close)
-        if not mongo_url and (store_name or not use_docker):
+        if not mongo_url and not use_docker:
             store_dir = data_dir / "store" if data_dir else None
-            store = local_store(store_name, store_dir, port=mongo_port)
+            store = SecantusServer(store_dir, port=mongo_port, settings=store_settings)
             exits.callback(store.close)
         _start_together(
             {"Kafka": kafka.start if kafka else None, "store": store.start if store else None}

@@ -12,7 +12,7 @@ import pytest
 
 from bench.figures import figures
 from bench.procstats import GENERATOR, Sampler, role_of, url_port
-from bench.report import FERRETDB_SIZES, MODULES, module_args, parse
+from bench.report import MODULES, module_args, parse
 from bench.summary import README_END, README_START, build, markdown, with_readme_block
 
 
@@ -124,16 +124,16 @@ def test_the_report_has_a_table_per_store_with_goals_and_processes() -> None:
     }
     run = {"args": [], "exit": 0, "seconds": 61.0, "processes": [process]}
     stores = {
-        "secantus": {"ingest": run | {"result": ingest_output()}},
-        "ferretdb": {"ingest": run | {"exit": 1, "result": None, "processes": []}},
+        "secantusd-rs": {"ingest": run | {"result": ingest_output()}},
+        "mongodb": {"ingest": run | {"exit": 1, "result": None, "processes": []}},
     }
     report = build("2026-11-21T20:00:00+00:00", False, stores)
     text = markdown(report)
-    assert "### Store: secantus" in text and "### Store: ferretdb" in text
+    assert "### Store: secantusd-rs" in text and "### Store: mongodb" in text
     assert "| ingest throughput (no errors) | 3,400 webhooks/s | rates up to 4,000/s |" in text
     assert "50% of ceiling | ≥ 3,000 webhooks/s | met |" in text
     assert "| ingest | kafka | 1 | 87 | 612 | 590 |" in text
-    assert report["stores"]["ferretdb"]["missing"] == ["ingest: no result (exit 1)"]
+    assert report["stores"]["mongodb"]["missing"] == ["ingest: no result (exit 1)"]
 
 
 def test_the_readme_block_is_replaced_and_nothing_else() -> None:
@@ -179,13 +179,6 @@ def test_a_percentile_of_no_sample_is_missing_not_a_met_goal() -> None:
 
 def test_a_benchmarks_own_arguments_override_the_quick_and_full_sizes() -> None:
     given = parse(["--quick", "--args", "ingest=--runs 5 --rates 250,4000"])
-    assert module_args("ingest", given, "secantus") == ["--runs", "5", "--rates", "250,4000"]
-    assert module_args("orders", given, "ferretdb") == MODULES["orders"]
-    assert module_args("orders", parse([]), "secantus") == []
-
-
-def test_a_full_run_on_ferretdb_stops_at_its_own_sizes_unless_told_otherwise() -> None:
-    assert module_args("customers", parse([]), "ferretdb") == FERRETDB_SIZES["customers"]
-    assert module_args("ingest", parse([]), "ferretdb") == []
-    given = parse(["--args", "customers=--customers 2000"])
-    assert module_args("customers", given, "ferretdb") == ["--customers", "2000"]
+    assert module_args("ingest", given) == ["--runs", "5", "--rates", "250,4000"]
+    assert module_args("orders", given) == MODULES["orders"]
+    assert module_args("orders", parse([])) == []

@@ -8,8 +8,6 @@ import os
 import secrets
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,13 +18,13 @@ from typing import Any
 from pymongo import MongoClient
 
 from devtools.groups import commit_at_end
-from devtools.procs import free_port, run_coroutine, start_process, stop_process, wait_until
-from devtools.services import ServiceProcess, infra_env
+from devtools.procs import free_port, run_coroutine
+from devtools.services import HttpProcess, ServiceProcess, infra_env
 from hanout_shared.contracts import topics
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
-from inbox.handlers import durable_groups
+from inbox.kafka import durable_groups
 
 SERVICES = ("ingest", "inbox", "customers", "orders")
 
@@ -69,25 +67,16 @@ async def skip_history(bootstrap: str, run: str) -> None:
             raise RuntimeError(f"group {group} of this run is already in use")
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _start_simulator(stack: ExitStack, log_dir: Path, webhook_url: str, secret: str) -> str:
     port = free_port()
-    env = {**os.environ, "SIMULATOR_PORT": str(port), "SIMULATOR_WEBHOOK_URL": webhook_url,
+    env = {"SIMULATOR_PORT": str(port), "SIMULATOR_WEBHOOK_URL": webhook_url,
            "SIMULATOR_APP_SECRET": secret, "SIMULATOR_STATUS_DELAY_S": "0.1",
            "SIMULATOR_RETRY_INITIAL_S": "0.2", "SIMULATOR_RETRY_MAX_S": "1"}  # fmt: skip
-    log = log_dir / "simulator.log"
-    proc = start_process([sys.executable, "-m", "simulator"], log, env=env)
-    stack.callback(stop_process, proc, grace=5)
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(url), what="simulator", timeout=60, proc=proc, logs=[log])
-    return url
+    simulator = HttpProcess("simulator", [sys.executable, "-m", "simulator"], env, log_dir,
+                            port=port)  # fmt: skip
+    stack.callback(simulator.stop)
+    simulator.start()
+    return simulator.url
 
 
 def _service_env(kafka: str, mongo: str, run: str, simulator: str, apps: Any) -> dict[str, str]:

@@ -26,7 +26,7 @@ from hanout_shared.contracts.whatsapp import (
 )
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.settings import DEV_JWT_SECRET
-from inbox.handlers import durable_groups
+from inbox.kafka import durable_groups
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import random
 import sys
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -17,12 +15,12 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from devtools.procs import free_port, run_coroutine, start_process, stop_process, wait_until
+from devtools.procs import free_port, run_coroutine
 from devtools.seed_data import Roster, WorkspaceSpec, demo_workspace
-from devtools.services import ServiceProcess, infra_env
+from devtools.services import HttpProcess, ServiceProcess, infra_env
 from hanout_shared.contracts import topics
 from hanout_shared.platform.kafka import ensure_topics
-from inbox.handlers import durable_groups
+from inbox.kafka import durable_groups
 
 
 def _groups(run: str) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -47,14 +45,6 @@ class WebStack:
     simulator_url: str
     workspace: WorkspaceSpec
     log_dir: Path
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 async def _skip_history(bootstrap: str, groups: dict[str, list[str]]) -> None:
@@ -83,28 +73,26 @@ def _workspace(run: str) -> WorkspaceSpec:
     return demo_workspace(f"web-{run}", (numbers[0], numbers[1]))
 
 
+def _start(stack: ExitStack, server: HttpProcess) -> str:
+    stack.callback(server.stop)
+    server.start()
+    return server.url
+
+
 def _start_simulator(stack: ExitStack, log_dir: Path, gateway_port: int) -> str:
     port = free_port()
-    env = {**os.environ, "SIMULATOR_PORT": str(port), "SIMULATOR_STATUS_DELAY_S": "0.3",
+    env = {"SIMULATOR_PORT": str(port), "SIMULATOR_STATUS_DELAY_S": "0.3",
            "SIMULATOR_WEBHOOK_URL": f"http://127.0.0.1:{gateway_port}/webhooks/whatsapp",
            "SIMULATOR_RETRY_INITIAL_S": "0.2", "SIMULATOR_RETRY_MAX_S": "1"}  # fmt: skip
-    log = log_dir / "simulator.log"
-    proc = start_process([sys.executable, "-m", "simulator"], log, env=env)
-    stack.callback(stop_process, proc, grace=5)
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(url), what="simulator", timeout=60, proc=proc, logs=[log])
-    return url
+    cmd = [sys.executable, "-m", "simulator"]
+    return _start(stack, HttpProcess("simulator", cmd, env, log_dir, port=port))
 
 
 def _start_gateway(stack: ExitStack, log_dir: Path, port: int, env: dict[str, str]) -> str:
+    # With its access log: the journeys' report of trouble reads the refused calls from it.
     cmd = [sys.executable, "-m", "uvicorn", "devtools.gateway:create_app", "--factory",
            "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    log = log_dir / "gateway.log"
-    proc = start_process(cmd, log, env={**os.environ, **env})
-    stack.callback(stop_process, proc, grace=5)
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(url), what="gateway", timeout=60, proc=proc, logs=[log])
-    return url
+    return _start(stack, HttpProcess("gateway", cmd, env, log_dir, port=port))
 
 
 @contextmanager

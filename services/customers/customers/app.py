@@ -4,12 +4,20 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter
 
-from customers import api, handlers, imports, merging
-from customers.outbox import OutboxRelay
+from customers import events
+from customers.cards import api as cards_api
+from customers.cards import handlers as cards_handlers
+from customers.deps import CustomersDeps
+from customers.imports import api as imports_api
+from customers.matching import handlers as matching_handlers
+from customers.merging import api as merging_api
 from customers.settings import CustomersSettings
 from customers.store import Store, connect
+from hanout_shared.contracts import topics
+from hanout_shared.platform.consuming import Consumers
 from hanout_shared.platform.kafka import make_broker
 from hanout_shared.platform.logs import configure_logging
+from hanout_shared.platform.outbox import OutboxRelay
 from hanout_shared.platform.service import build_service
 
 
@@ -27,19 +35,36 @@ def create_app(
     )
     client = connect(settings.mongodb_url)
     store = store or Store(client[settings.mongodb_database])
-    handlers.name_consumer_groups(settings.consumer_group)
     relay = OutboxRelay(
-        store.outbox,
-        handlers.customer_events,
+        [store.customers.outbox],
+        {topics.CUSTOMERS_EVENTS: events.customer_events},
         broker,
         interval_s=settings.outbox_sweep_interval_s,
         timeout_s=settings.publish_timeout_s,
-    )
-    poison = Counter(
-        "customers_poison_messages",
-        "Consumed messages skipped because they can never be processed",
-        ["topic", "reason"],
         registry=registry,
+    )
+    consumers: Consumers[CustomersDeps] = Consumers(
+        service="customers",
+        group=settings.consumer_group,
+        deadletter_topic=topics.CUSTOMERS_DEADLETTER,
+        registry=registry,
+    )
+    for feature in (matching_handlers, cards_handlers):
+        feature.subscribe(consumers)
+    skipped = Counter(
+        "customers_skipped_events",
+        "Events read and valid but not acted on, by reason (invalid_amount: an order total "
+        "finer than a centime, which the stats cannot count)",
+        ["reason"],
+        registry=registry,
+    )
+    deps = CustomersDeps(
+        store=store,
+        relay=relay,
+        skipped=skipped,
+        import_max_bytes=settings.import_max_bytes,
+        import_batch_rows=settings.import_batch_rows,
+        import_spool_dir=settings.import_spool_dir,
     )
     return build_service(
         name="customers",
@@ -47,9 +72,10 @@ def create_app(
         broker=broker,
         registry=registry,
         mongo=client,
-        routers=[imports.router, merging.router, api.router],
-        kafka_routers=[handlers.router],
-        state={"store": store, "relay": relay, "poison_messages": poison, "settings": settings},
+        # Before the card's routes: `/customers/{customer_id}` would take `/customers/merges`.
+        routers=[imports_api.router, merging_api.router, cards_api.router],
+        kafka_routers=[events.router, consumers.router],
+        deps=deps,
         on_startup=[store.ensure_indexes, relay.start],
         on_shutdown=[relay.stop],
         description="Who is writing: customer cards, phone matching, duplicates and merges, stats.",

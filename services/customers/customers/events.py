@@ -1,14 +1,16 @@
-"""The events an agent's change announces, each under an id derived from the change itself."""
+"""What customers publishes on customers.events.v1: the publisher, the fields every event
+carries, and the events a card's changes announce, each under an id derived from the change."""
 
 from typing import Any
 
-from customers.model import Customer
-from hanout_shared.contracts import deterministic_id
+from faststream.kafka import KafkaRouter
+
+from customers.cards.model import Customer
+from hanout_shared.contracts import deterministic_id, topics
 from hanout_shared.contracts.customers import (
-    ContactMatched,
-    ContactMatchedEvent,
     CustomerCreated,
     CustomerCreatedEvent,
+    CustomersEvent,
     CustomerUpdated,
     CustomerUpdatedEvent,
 )
@@ -16,6 +18,18 @@ from hanout_shared.platform.auth import Principal
 from hanout_shared.platform.logs import correlation_id
 
 SOURCE = "hanout/customers"
+# Both subscribers take batches: under a burst one store round trip and one wait for Kafka's
+# acks serve many events.
+BATCH_RECORDS = 200
+
+router = KafkaRouter()
+customer_events = router.publisher(
+    topics.CUSTOMERS_EVENTS,
+    title="customers.events.v1",
+    description="customers.customer.created/updated/merged (key: customer id) and "
+    "customers.contact.matched (key: conversation key)",
+    schema=CustomersEvent,
+)
 
 
 def event_fields(customer: Customer, agent: Principal) -> dict[str, Any]:
@@ -42,18 +56,3 @@ def updated(customer: Customer, changed: list[str], agent: Principal) -> Custome
     data = CustomerUpdated(customer=customer.card(), changed_fields=changed)
     event_id = deterministic_id(customer.customer_id, "updated", customer.version)
     return CustomerUpdatedEvent.create(data=data, id=event_id, **event_fields(customer, agent))
-
-
-def matched(customer: Customer, conversation_key: str, agent: Principal) -> ContactMatchedEvent:
-    """The conversation the card was created from now knows its customer."""
-    data = ContactMatched(
-        conversation_key=conversation_key,
-        outcome="known",
-        customer_id=customer.customer_id,
-        display_name=customer.name,
-        phone_e164=customer.phones[0].e164 if customer.phones else None,
-    )
-    fields = {**event_fields(customer, agent), "subject": conversation_key}
-    return ContactMatchedEvent.create(
-        data=data, id=deterministic_id(customer.customer_id, conversation_key), **fields
-    )

@@ -51,10 +51,16 @@ def a_message_from(
     username: str | None = None,
     profile_name: str | None = "Karim",
     wamid: str | None = None,
+    phone_e164: str | None = None,
 ) -> MessageReceivedEvent:
+    """`phone_e164` unset: an event from before ingest read the number from the wa_id."""
     wamid = wamid or random_ref("wamid.HBgM")
     contact = ContactIdentity(
-        wa_id=wa_id, user_id=user_id, username=username, profile_name=profile_name
+        wa_id=wa_id,
+        phone_e164=phone_e164,
+        user_id=user_id,
+        username=username,
+        profile_name=profile_name,
     )
     key = conversation_key(workspace_id, PHONE_NUMBER_ID, contact.contact_id())
     sent_at = datetime.now(UTC).replace(microsecond=0)

@@ -7,16 +7,17 @@ from typing import Any
 
 import httpx
 import pytest
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from prometheus_client import CollectorRegistry
 
 from customers.app import create_app
-from customers.handlers import customer_events
-from customers.outbox import OutboxRelay
+from customers.deps import CustomersDeps
+from customers.events import customer_events
 from customers.settings import CustomersSettings
 from hanout_shared.contracts import topics
 from hanout_shared.contracts.envelope import CONTENT_TYPE
 from hanout_shared.platform.kafka import make_broker
+from hanout_shared.platform.outbox import OutboxRelay
 
 from .builders import random_ref, token_for
 from .fakes import FakeStore
@@ -28,6 +29,7 @@ class Service:
     broker: KafkaBroker
     store: FakeStore
     relay: OutboxRelay
+    letters: list[dict[str, Any]]  # what the service sent to its dead-letter topic
     workspace: str = field(default_factory=lambda: random_ref("ws"))
 
     def headers(self, role: str = "agent") -> dict[str, str]:
@@ -55,9 +57,16 @@ class Service:
 async def service() -> AsyncIterator[Service]:
     # The production broker (its CloudEvents decoder and middlewares), on the in-memory transport.
     broker = make_broker("localhost:9092", client_id="customers", registry=CollectorRegistry())
+    letters: list[dict[str, Any]] = []
+
+    @broker.subscriber(topics.CUSTOMERS_DEADLETTER)
+    async def collect_letter(message: KafkaMessage) -> None:
+        letters.append(json.loads(message.body))
+
     store = FakeStore()
     app = create_app(CustomersSettings(import_batch_rows=3), broker=broker, store=store)  # type: ignore[arg-type]
+    deps: CustomersDeps = app.state.deps
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://customers") as http:
-            yield Service(http, broker, store, app.state.relay)
+            yield Service(http, broker, store, deps.relay, letters)

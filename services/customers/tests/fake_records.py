@@ -1,8 +1,10 @@
-"""Dict-backed stand-ins for store/records.py: the order projection, settings, merges, imports."""
+"""Dict-backed stand-ins for the order projection, settings, the merge log and import jobs."""
 
 from collections.abc import Sequence
 
-from customers.model import ImportJob, ImportRow, MergeRecord, OrderRow, WorkspaceSettings, unite
+from customers.cards.model import OrderRow, WorkspaceSettings, unite
+from customers.imports.model import ImportJob, ImportRow
+from customers.merging.model import MergeRecord
 
 
 class FakeOrders:

@@ -1,10 +1,16 @@
 """A dict-backed stand-in for the customers store, with the same parts and method names."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
-from customers.matching import has_words, parse_phone
-from customers.model import ContactInfo, Customer, MergeRecord, Stats, compute_stats
+from customers.cards.model import Customer, Stats, compute_stats
+from customers.cards.search import has_words
+from customers.matching.model import ContactInfo, phone_keys
+from customers.merging.model import MergeRecord
+from hanout_shared.contracts import topics
 from hanout_shared.contracts.envelope import CloudEvent
+from hanout_shared.platform.outbox import outbox_entries
 
 from .fake_records import FakeImports, FakeMerges, FakeOrders, FakeSettings
 
@@ -16,11 +22,52 @@ def _live(c: Customer) -> bool:
     return c.merged_into is None
 
 
+class FakeOutbox:
+    """The platform's `Outbox` over the fake cards' pending entries."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list[dict[str, Any]]] = {}
+        self.leases: dict[str, datetime] = {}
+        self.name = "customers"
+
+    def add(self, customer_id: str, events: Sequence[CloudEvent]) -> None:
+        found = self.entries.setdefault(customer_id, [])
+        found.extend(outbox_entries(topics.CUSTOMERS_EVENTS, events))
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    async def pending(self, doc_id: str) -> list[dict[str, Any]]:
+        return list(self.entries.get(doc_id, []))
+
+    async def clear(self, doc_id: str, entries: Sequence[dict[str, Any]]) -> None:
+        self.entries[doc_id] = [e for e in self.entries.get(doc_id, []) if e not in entries]
+
+    async def stale(self, older_than: datetime, limit: int) -> list[str]:
+        found = [
+            doc_id
+            for doc_id, entries in self.entries.items()
+            if any(entry["at"] < older_than for entry in entries)
+        ]
+        return found[:limit]
+
+    async def claim(self, doc_id: str, until: datetime) -> bool:
+        held = self.leases.get(doc_id)
+        if held is not None and held > datetime.now(until.tzinfo):
+            return False
+        self.leases[doc_id] = until
+        return True
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        times = [entry["at"] for entries in self.entries.values() for entry in entries]
+        return len(times), min(times, default=None)
+
+
 class FakeCustomers:
     def __init__(self) -> None:
         self.rows: dict[str, Customer] = {}
         self.stats_rev: dict[str, int] = {}
-        self.outbox: dict[str, list[CloudEvent]] = {}
+        self.outbox = FakeOutbox()
 
     async def ensure_indexes(self) -> None:
         return None
@@ -31,7 +78,7 @@ class FakeCustomers:
         for c in customers:
             self.rows[c.customer_id] = c.model_copy(update={"stats": Stats()})
             self.stats_rev[c.customer_id] = 0
-            self.outbox[c.customer_id] = list(outbox.get(c.customer_id, []))
+            self.outbox.add(c.customer_id, outbox.get(c.customer_id, []))
 
     async def update(
         self, customer: Customer, expected_version: int, events: Sequence[CloudEvent]
@@ -40,7 +87,7 @@ class FakeCustomers:
         if held is None or held.version != expected_version:
             return False
         self.rows[customer.customer_id] = customer.model_copy(update={"stats": held.stats})
-        self.outbox.setdefault(customer.customer_id, []).extend(events)
+        self.outbox.add(customer.customer_id, events)
         return True
 
     async def get(self, workspace_id: str, customer_id: str) -> Customer | None:
@@ -67,7 +114,7 @@ class FakeCustomers:
         found = [
             c
             for c in self._of(workspace_id)
-            if _live(c) and any(parse_phone(p.e164).holds(fragment) for p in c.phones)
+            if _live(c) and any(phone_keys(p.e164).holds(fragment) for p in c.phones)
         ]
         return found[offset : offset + limit]
 
@@ -112,24 +159,6 @@ class FakeCustomers:
         return [c for c in self.rows.values() if c.workspace_id == workspace_id]
 
 
-class FakeOutbox:
-    def __init__(self, customers: FakeCustomers) -> None:
-        self._cards = customers.outbox
-
-    async def ensure_indexes(self) -> None:
-        return None
-
-    async def pending(self, customer_ids: Sequence[str]) -> dict[str, list[CloudEvent]]:
-        return {c: list(self._cards[c]) for c in customer_ids if self._cards.get(c)}
-
-    async def mark_published(self, customer_ids: Sequence[str], event_ids: Sequence[str]) -> None:
-        for card in customer_ids:
-            self._cards[card] = [e for e in self._cards.get(card, []) if e.id not in event_ids]
-
-    async def cards_with_pending(self, limit: int) -> list[str]:
-        return [card for card, events in self._cards.items() if events][:limit]
-
-
 class FakeKeys:
     def __init__(self) -> None:
         self.owners: dict[tuple[str, str], list[str]] = {}
@@ -168,7 +197,6 @@ class FakeKeys:
 class FakeStore:
     def __init__(self) -> None:
         self.customers = FakeCustomers()
-        self.outbox = FakeOutbox(self.customers)
         self.keys = FakeKeys()
         self.orders = FakeOrders()
         self.settings = FakeSettings()

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from customers.matching.contacts import phone_number_id_of
+
 from .builders import token_for
 from .conftest import Service
 
@@ -168,6 +170,13 @@ async def test_creating_from_a_conversation_rematches_it(service: Service) -> No
     [matched] = service.published("customers.contact.matched")
     assert matched["subject"] == key
     assert matched["data"]["customer_id"] == card["customer_id"]
+    assert matched["data"]["phone_number_id"] == "110928374650192"
+
+
+def test_the_business_number_is_read_from_a_key_only_when_it_has_one() -> None:
+    assert phone_number_id_of("ws-1:110928374650192:MA.1:x", "ws-1") == "110928374650192"
+    for key in ("ws-1:110928374650192", "ws-1::212612345678", "ws-2:1:2", "ws-1"):
+        assert phone_number_id_of(key, "ws-1") is None, key
 
 
 async def test_health_docs_and_metrics_need_no_token(service: Service) -> None:

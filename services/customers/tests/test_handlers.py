@@ -4,6 +4,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from faststream.kafka import KafkaBroker
+
+from customers.app import create_app
+from customers.settings import CustomersSettings
 from hanout_shared.contracts import deterministic_id, topics
 from hanout_shared.contracts.customers import Identity
 from hanout_shared.contracts.envelope import CONTENT_TYPE
@@ -17,6 +21,7 @@ from .builders import (
     token_for,
 )
 from .conftest import Service
+from .fakes import FakeStore
 
 
 async def create(service: Service, **card: Any) -> str:
@@ -55,6 +60,19 @@ async def test_a_message_from_a_number_typed_in_another_format_finds_the_card(
     assert matched["data"]["outcome"] == "known"
     assert matched["data"]["customer_id"] == customer_id
     assert matched["data"]["display_name"] == "Karim"
+
+
+async def test_the_number_ingest_read_finds_the_card_and_the_match_names_the_business_number(
+    service: Service,
+) -> None:
+    customer_id = await create(service, name="Karim", phones=["06.12.34.56.78"])
+    # A wa_id the parser would not read (no country code): the event's number is what counts.
+    message = a_message_from(service.workspace, wa_id="0612345678", phone_e164="+212612345678")
+    await service.deliver_message(message)
+    [matched] = service.published("customers.contact.matched")
+    assert (matched["data"]["outcome"], matched["data"]["customer_id"]) == ("known", customer_id)
+    assert matched["data"]["phone_e164"] == "+212612345678"
+    assert matched["data"]["phone_number_id"] == PHONE_NUMBER_ID
 
 
 async def test_a_bsuid_only_contact_is_matched_by_its_bsuid_once_known(service: Service) -> None:
@@ -155,18 +173,28 @@ async def test_an_order_total_finer_than_a_centime_is_counted_and_skipped(
     stats = card.json()["stats"]
     assert stats["orders_count"] == 1 and Decimal(stats["total_spent"]) == Decimal("10.50")
     metrics = (await service.http.get("/metrics")).text
-    assert 'reason="invalid_amount",topic="orders.events.v1"} 1.0' in metrics
+    assert 'customers_skipped_events_total{reason="invalid_amount"} 1.0' in metrics
+    assert service.letters == []  # a valid event: skipped by the stats, not dead-lettered
 
 
-async def test_an_unreadable_event_is_counted_and_skipped(service: Service) -> None:
+async def test_an_unreadable_event_is_dead_lettered_counted_and_skipped(
+    service: Service,
+) -> None:
     await service.broker.publish(b"{not json", topics.WHATSAPP_INBOUND)
     await service.broker.publish({"type": "orders.order.created", "id": "x"}, topics.ORDERS_EVENTS)
+    letters = [(letter["data"]["topic"], letter["data"]["reason"]) for letter in service.letters]
+    assert letters == [
+        (topics.WHATSAPP_INBOUND, "undecodable"),
+        (topics.ORDERS_EVENTS, "invalid_event"),
+    ]
+    assert {letter["data"]["group"] for letter in service.letters} == {
+        "customers.inbound",
+        "customers.orders",
+    }
     metrics = (await service.http.get("/metrics")).text
-    assert (
-        'customers_poison_messages_total{reason="invalid_event",topic="whatsapp.inbound.v1"} 1.0'
-        in metrics
-    )
-    assert 'topic="orders.events.v1"} 1.0' in metrics
+    for topic, reason in letters:
+        line = f'hanout_dead_lettered_events_total{{reason="{reason}",topic="{topic}"}}'
+        assert f"{line} 1.0" in metrics
     assert service.published() == []
 
 
@@ -179,6 +207,7 @@ async def test_an_unreadable_record_in_a_batch_does_not_hold_back_the_others(
     )
     [matched] = service.published("customers.contact.matched")
     assert matched["subject"] == good.data.conversation_key
+    assert [letter["data"]["reason"] for letter in service.letters] == ["undecodable"]
 
 
 async def test_a_batch_sent_as_structured_cloudevents_is_matched_record_by_record(
@@ -198,3 +227,14 @@ async def test_a_batch_sent_as_structured_cloudevents_is_matched_record_by_recor
         first.data.conversation_key,
         second.data.conversation_key,
     ]
+
+
+def test_the_consumer_groups_follow_the_setting() -> None:
+    store: Any = FakeStore()
+    for group in ("customers-eu", "customers"):
+        broker = KafkaBroker()
+        create_app(CustomersSettings(consumer_group=group), broker=broker, store=store)
+        subscribers: list[Any] = list(broker.subscribers)
+        names = {s.group_id: [t.name for t in s.topics] for s in subscribers}
+        assert names[f"{group}.inbound"] == [topics.WHATSAPP_INBOUND]
+        assert names[f"{group}.orders"] == [topics.ORDERS_EVENTS]

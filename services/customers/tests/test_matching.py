@@ -2,117 +2,78 @@
 
 import pytest
 
-from customers.matching import (
+from customers.cards.search import (
     NAME_START_MAX,
-    InvalidPhone,
-    bsuid_key,
-    digit_grams,
-    duplicate_groups,
     has_words,
     name_starts,
     name_tokens,
-    parse_phone,
     search_digits,
+)
+from customers.matching.model import (
+    bsuid_key,
+    contact_identities,
+    contact_phone,
+    digit_grams,
+    inbound_keys,
+    phone_keys,
     username_key,
     wa_id_key,
 )
+from customers.merging.model import duplicate_groups
+from hanout_shared.contracts.whatsapp import ContactIdentity
+from hanout_shared.platform.phones import InvalidPhone
 
-KARIM = "+212612345678"
-SAME_AS_KARIM = [
-    "+212 6 12 34 56 78",
-    "00212612345678",
-    "212612345678",
-    "0612345678",
-    "06 12 34 56 78",
-    "06-12-34-56-78",
-    "06.12.34.56.78",
-    "+212 (0) 6 12 34 56 78",
-    "+212-0612345678",
-    "(+212) 612345678",
-    "'0612345678",
-    "’06 12 34 56 78",
-    "06\u00a012\u00a034\u00a056\u00a078",
-    "06\u202f12\u202f34\u202f56\u202f78",
-    "\u200e+212 612 345 678\u200f",
-    " 0612345678 ",
-    "٠٦١٢٣٤٥٦٧٨",
-    "612345678",
-    "06/12/34/56/78",
-]
-LANDLINE = "+212522123456"
-SAME_AS_LANDLINE = ["05 22 12 34 56", "0522-123456", "+212 5 22 12 34 56", "00212522123456"]
-NOT_KARIM = [
-    ("+33 6 12 34 56 78", "+33612345678"),
-    ("0033612345678", "+33612345678"),
-    ("+34 612 34 56 78", "+34612345678"),
-    ("0712345678", "+212712345678"),
-    ("0612345679", "+212612345679"),
-    ("+1 415 555 2671", "+14155552671"),
-]
-INVALID = [
-    "",
-    "   ",
-    "abc",
-    "06 12 34 56 7",
-    "0612",
-    "+2126123456789",
-    "06123abc45678",
-    "tel: 0612345678",
-    "0612345678 ext 2",
-    "+",
-    "0" * 80,
-    "+212 983 123456",
-    "+212 6123 4567",
-]
-# Ranges opened before libphonenumber's metadata listed them: customers write from them.
-UNLISTED = [("+212 686 35 33 34", "+212686353334"), ("0683192978", "+212683192978"),
-            ("212685000111", "+212685000111")]  # fmt: skip
+NOT_KARIM = ["+33 6 12 34 56 78", "0033612345678", "+34 612 34 56 78", "0712345678",
+             "0612345679", "+1 415 555 2671"]  # fmt: skip
+# Ranges opened before libphonenumber's metadata listed them (the parser's rules and its other
+# cases are tested with it, in shared/tests/test_phones.py).
+UNLISTED = ["+212 686 35 33 34", "0683192978", "212685000111"]
 
 
-@pytest.mark.parametrize("raw", SAME_AS_KARIM)
-def test_every_moroccan_way_of_writing_a_mobile_is_the_same_number(raw: str) -> None:
-    assert parse_phone(raw).e164 == KARIM
+@pytest.mark.parametrize("raw", NOT_KARIM)
+def test_foreign_and_neighbouring_numbers_never_match_the_moroccan_one(raw: str) -> None:
+    assert phone_keys(raw).key != phone_keys("06 12 34 56 78").key
 
 
-@pytest.mark.parametrize("raw", SAME_AS_LANDLINE)
-def test_moroccan_landlines_normalise_too(raw: str) -> None:
-    assert parse_phone(raw).e164 == LANDLINE
+@pytest.mark.parametrize("raw", UNLISTED)
+def test_a_number_in_a_range_not_listed_yet_is_found_by_its_wa_id(raw: str) -> None:
+    keys = phone_keys(raw)
+    assert wa_id_key(keys.international_digits) == keys.key
 
 
-@pytest.mark.parametrize(("raw", "e164"), NOT_KARIM)
-def test_foreign_and_neighbouring_numbers_never_match_the_moroccan_one(raw: str, e164: str) -> None:
-    parsed = parse_phone(raw)
-    assert parsed.e164 == e164
-    assert parsed.key != parse_phone("06 12 34 56 78").key
-
-
-@pytest.mark.parametrize("raw", INVALID)
-def test_garbage_is_refused_with_a_message_naming_it(raw: str) -> None:
-    with pytest.raises(InvalidPhone) as refused:
-        parse_phone(raw)
-    assert str(refused.value)
-
-
-def test_the_default_region_reads_local_numbers_of_that_country() -> None:
-    assert parse_phone("06 12 34 56 78", "FR").e164 == "+33612345678"
-    assert parse_phone("+212 6 12 34 56 78", "FR").e164 == KARIM
-    assert parse_phone("212612345678", "FR").e164 == KARIM
-
-
-@pytest.mark.parametrize(("raw", "e164"), UNLISTED)
-def test_a_number_in_a_range_not_listed_yet_is_taken(raw: str, e164: str) -> None:
-    assert parse_phone(raw).e164 == e164
-    assert wa_id_key(e164[1:]) == parse_phone(raw).key
+def test_a_typed_number_that_cannot_be_real_has_no_keys() -> None:
+    with pytest.raises(InvalidPhone):
+        phone_keys("06 12 34 56 7")
 
 
 def test_a_wa_id_is_keyed_as_the_phone_it_is() -> None:
-    assert wa_id_key("212612345678") == parse_phone("0612345678").key
-    assert wa_id_key("33612345678") != parse_phone("0612345678").key
+    assert wa_id_key("212612345678") == phone_keys("0612345678").key
+    assert wa_id_key("33612345678") != phone_keys("0612345678").key
     assert wa_id_key("999") == "wa:999"
 
 
+def test_an_inbound_contact_is_keyed_by_the_number_ingest_read() -> None:
+    contact = ContactIdentity.model_validate(
+        {"wa_id": "212612345678", "phone_e164": "+212612345678", "user_id": "MA.1"}
+    )
+    identities = contact_identities(contact, "pn-1")
+    assert inbound_keys(identities, contact_phone(contact)) == [
+        "tel:+212612345678",
+        bsuid_key("MA.1", "pn-1"),
+    ]
+    not_a_phone = ContactIdentity.model_validate({"wa_id": "999"})
+    assert contact_phone(not_a_phone) is None
+    assert inbound_keys(contact_identities(not_a_phone, "pn-1"), None) == ["wa:999"]
+
+
+def test_an_event_from_before_ingest_read_the_number_falls_back_to_its_wa_id() -> None:
+    old = ContactIdentity.model_validate({"wa_id": "212683192978"})
+    assert contact_phone(old) == "+212683192978"
+    assert contact_phone(ContactIdentity.model_validate({"user_id": "MA.1"})) is None
+
+
 def test_any_run_of_four_digits_or_more_finds_the_number_by_its_grams() -> None:
-    phone = parse_phone("0612345678")
+    phone = phone_keys("0612345678")
     for typed in ("5678", "345678", "0612345678", "212612345678", "2126123", "061234"):
         assert set(digit_grams(typed)) <= set(phone.grams()) and phone.holds(typed), typed
     assert not phone.holds("33612") and not set(digit_grams("33612")) <= set(phone.grams())

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from customers.model import (
+from customers.cards.model import (
     CardFields,
     Customer,
     CustomerPatch,
@@ -14,11 +14,11 @@ from customers.model import (
     WorkspaceSettings,
     compute_stats,
     learn,
-    merge,
     new_customer,
     patched,
 )
-from customers.store.money import from_centimes, to_centimes
+from customers.cards.store import from_centimes, to_centimes
+from customers.merging.model import merge
 from hanout_shared.contracts.customers import Identity
 
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from customers import outbox
 from hanout_shared.contracts import deterministic_id
 from hanout_shared.contracts.envelope import CloudEvent
+from hanout_shared.platform import outbox
 
 from .builders import a_message_from
 from .conftest import Service
@@ -58,10 +58,10 @@ async def test_a_card_created_while_kafka_is_down_is_kept_then_announced_once(
     expected = deterministic_id(card["customer_id"], "created")
     assert kafka.refused == [expected] and service.published() == []
     kafka.back()
-    assert await service.relay.sweep() == 0
-    assert await service.relay.sweep() == 0  # nothing left: a second sweep sends nothing
+    assert await service.relay.sweep(settled_s=0) == 0
+    assert await service.relay.sweep(settled_s=0) == 0  # nothing left: a second sends nothing
     assert ids(service, "customers.customer.created") == [expected]
-    assert await service.store.outbox.pending([card["customer_id"]]) == {}
+    assert await service.store.customers.outbox.pending(card["customer_id"]) == []
 
 
 async def test_only_the_events_kafka_refused_are_sent_again(service: Service, kafka: Kafka) -> None:
@@ -71,7 +71,7 @@ async def test_only_the_events_kafka_refused_are_sent_again(service: Service, ka
     [refused] = kafka.refused
     assert ids(service, "customers.customer.created") != []
     kafka.back()
-    await service.relay.sweep()
+    await service.relay.sweep(settled_s=0)
     assert len(ids(service, "customers.customer.created")) == 1
     assert ids(service, "customers.contact.matched") == [refused]
     [matched] = service.published("customers.contact.matched")
@@ -93,7 +93,7 @@ async def test_an_edit_and_a_merge_made_while_kafka_is_down_are_announced_once_i
     assert (edit.status_code, merged.status_code) == (200, 200)
     assert service.published("customers.customer.updated") == []
     kafka.back()
-    await service.relay.sweep()
+    await service.relay.sweep(settled_s=0)
     assert ids(service, "customers.customer.updated") == [deterministic_id(survivor, "updated", 2)]
     [event] = service.published("customers.customer.merged")
     assert event["id"] == deterministic_id("merge", service.workspace, survivor, absorbed)
@@ -114,7 +114,7 @@ async def test_an_identity_learned_while_kafka_is_down_is_announced_once_it_is_b
     assert len(service.published("customers.contact.matched")) == 1
     kafka.back()
     await service.deliver_message(message)  # a redelivery: nothing more to learn
-    await service.relay.sweep()
+    await service.relay.sweep(settled_s=0)
     learned = deterministic_id(message.id, "learned", customer_id, 2)
     assert ids(service, "customers.customer.updated") == [learned]
     assert kafka.refused == [learned]

@@ -1,22 +1,15 @@
 """The real store and the fake behave the same on what the service relies on."""
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from customers import events
-from customers.model import (
-    CardFields,
-    Customer,
-    MergeRecord,
-    OrderRow,
-    WorkspaceSettings,
-    merge,
-    new_customer,
-)
+from customers.cards.model import CardFields, Customer, OrderRow, WorkspaceSettings, new_customer
+from customers.merging.model import MergeRecord, merge
 from hanout_shared.platform.auth import Principal
 
 from .builders import random_ref, real_store
@@ -174,15 +167,16 @@ async def test_events_wait_on_their_card_until_marked_published(store: Any) -> N
     update = events.updated(renamed, ["name"], AGENT)
     assert await store.save(a, renamed, [update])
     assert not await store.save(a, renamed, [events.updated(renamed, ["city"], AGENT)])
-    assert await store.outbox.cards_with_pending(10) == [a.customer_id]
-    pending = await store.outbox.pending([a.customer_id, b.customer_id])
-    assert [e.id for e in pending[a.customer_id]] == [created.id, update.id]
-    assert pending[a.customer_id][1] == update and set(pending) == {a.customer_id}
+    outbox, later = store.customers.outbox, datetime.now(UTC) + timedelta(minutes=1)
+    assert await outbox.stale(later, 10) == [a.customer_id]
+    pending = await outbox.pending(a.customer_id)
+    assert [e["id"] for e in pending] == [created.id, update.id]
+    assert pending[1]["event"] == update.model_dump(mode="json")
+    assert {e["topic"] for e in pending} == {"customers.events.v1"}
+    assert await outbox.pending(b.customer_id) == []
     assert (await store.customers.get(ws, a.customer_id)).name == "Aïcha"
-    await store.outbox.mark_published([a.customer_id], [created.id])
-    assert [e.id for e in (await store.outbox.pending([a.customer_id]))[a.customer_id]] == [
-        update.id
-    ]
-    await store.outbox.mark_published([a.customer_id], [update.id])
-    assert await store.outbox.pending([a.customer_id]) == {}
-    assert await store.outbox.cards_with_pending(10) == []
+    await outbox.clear(a.customer_id, pending[:1])
+    assert [e["id"] for e in await outbox.pending(a.customer_id)] == [update.id]
+    await outbox.clear(a.customer_id, pending[1:])
+    assert await outbox.pending(a.customer_id) == []
+    assert await outbox.stale(later, 10) == []

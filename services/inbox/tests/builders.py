@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from devtools.scratch import scratch_database
-from hanout_shared.contracts import deterministic_id
+from hanout_shared.contracts import deterministic_id, topics
 from hanout_shared.contracts.customers import ContactMatched, ContactMatchedEvent
 from hanout_shared.contracts.whatsapp import (
     Channel,
@@ -30,6 +30,7 @@ from hanout_shared.contracts.whatsapp import (
     TemplatesSyncedEvent,
     conversation_key,
 )
+from hanout_shared.platform.outbox import outbox_entries
 from inbox.store import Store
 
 from .samples import SAMPLES
@@ -93,6 +94,11 @@ def a_message_received(
         id=event_id,
         time=sent_at,
     )
+
+
+def an_outbox(workspace_id: str) -> list[dict[str, Any]]:
+    """What a write stores in its document's outbox: one event (the store never reads it)."""
+    return outbox_entries(topics.INBOX_EVENTS, [a_message_received(workspace_id=workspace_id)])
 
 
 def a_sample(workspace_id: str, kind: str, **kw: Any) -> MessageReceivedEvent:
@@ -210,6 +216,8 @@ def templates_synced(workspace_id: str, *templates: Template) -> TemplatesSynced
 
 
 def contact_matched(workspace_id: str, key: str, **fields: Any) -> ContactMatchedEvent:
+    """As customers publishes it: with the conversation's business number."""
+    fields.setdefault("phone_number_id", key.split(":")[1])
     data = ContactMatched(conversation_key=key, **fields)
     return ContactMatchedEvent.create(
         source="hanout/customers", workspaceid=workspace_id, subject=key, data=data

@@ -11,16 +11,17 @@ import faststream.kafka.testing
 import httpx
 import pytest
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
 from hanout_shared.contracts import topics
 from hanout_shared.platform.auth import mint_dev_token
+from hanout_shared.platform.outbox import OutboxRelay
 from hanout_shared.platform.settings import DEV_JWT_SECRET
 from inbox.app import create_app
-from inbox.handlers import inbox_events, outbound_commands
-from inbox.library_api import IngestMedia
-from inbox.live import Hub
-from inbox.relay import OutboxRelay
+from inbox.deps import InboxDeps
+from inbox.kafka import inbox_events, outbound_commands
+from inbox.library.ingest import IngestMedia
+from inbox.live.hub import Hub
 from inbox.settings import InboxSettings
 
 from .builders import a_message_received, now, random_ref
@@ -49,16 +50,20 @@ class Service:
     http: httpx.AsyncClient
     broker: KafkaBroker
     store: FakeStore
-    relay: OutboxRelay
+    deps: InboxDeps
     app: FastAPI
     ingest: FakeIngest
     reader: FakeReader
+    letters: list[dict[str, Any]] = field(default_factory=list)
     workspace: str = field(default_factory=lambda: random_ref("ws"))
 
     @property
     def hub(self) -> Hub:
-        hub: Hub = self.app.state.hub
-        return hub
+        return self.deps.hub
+
+    @property
+    def relay(self) -> OutboxRelay:
+        return self.deps.relay
 
     def headers(self, agent_id: str = "agent-1", role: str = "agent") -> dict[str, str]:
         return token_for(self.workspace, agent_id, role)
@@ -124,15 +129,28 @@ def kafka_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def service(kafka_offsets: None) -> AsyncIterator[Service]:
-    store, broker = FakeStore(), KafkaBroker()
-    settings = InboxSettings(presence_ttl_s=0.6, stream_keepalive_s=0.2)
-    app = create_app(settings, broker=broker, store=store)  # type: ignore[arg-type]
-    ingest = FakeIngest()
-    app.state.ingest_media = IngestMedia(ingest.client())
-    app.state.hub.ready.set()  # no lifespan here: the in-memory broker delivers at once
-    reader = app.state.topic_reader = FakeReader()
+async def service(kafka_offsets: None, request: pytest.FixtureRequest) -> AsyncIterator[Service]:
+    """Settings may be changed per test: `@pytest.mark.parametrize("service", [{...}],
+    indirect=True)`."""
+    store, broker, ingest, reader = FakeStore(), KafkaBroker(), FakeIngest(), FakeReader()
+    changed = getattr(request, "param", {})
+    settings = InboxSettings(presence_ttl_s=0.6, stream_keepalive_s=0.2, **changed)
+    app = create_app(
+        settings,
+        broker=broker,
+        store=store,  # type: ignore[arg-type]
+        ingest=IngestMedia(ingest.client()),
+        topic_reader=reader,  # type: ignore[arg-type]
+    )
+    deps: InboxDeps = app.state.deps
+    deps.hub.ready.set()  # no lifespan here: the in-memory broker delivers at once
+    letters: list[dict[str, Any]] = []
+
+    @broker.subscriber(topics.INBOX_DEADLETTER)
+    async def collect_letter(message: KafkaMessage) -> None:
+        letters.append(json.loads(message.body))
+
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://inbox") as http:
-            yield Service(http, broker, store, app.state.relay, app, ingest, reader)
+            yield Service(http, broker, store, deps, app, ingest, reader, letters)

@@ -1,6 +1,7 @@
 """Dict-backed stand-ins for the business numbers and their synced templates."""
 
-from inbox.model import Channel, ChannelTemplates
+from inbox.channels.model import Channel
+from inbox.channels.templates import ChannelTemplates
 
 
 class FakeChannels:

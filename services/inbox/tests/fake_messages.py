@@ -1,9 +1,10 @@
 """Dict-backed stand-ins for the messages, reactions, parked statuses and outboxes."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from inbox.messages import (
+from inbox.conversations.messages import (
     FAILED,
     RANK,
     Failure,
@@ -13,32 +14,52 @@ from inbox.messages import (
     Tick,
     status_name,
 )
-from inbox.model import OutboxItem, to_ms
-from inbox.search import Cursor
+from inbox.values import Cursor, to_ms
 
 Doc = dict[str, Any]
 
 
 class FakeOutbox:
-    def __init__(self, docs: dict[str, Doc]) -> None:
-        self.docs = docs
+    """The platform's `Outbox` over a fake collection's documents (`doc["outbox"]`)."""
 
-    async def pending(self, doc_id: str) -> list[OutboxItem]:
-        items = self.docs.get(doc_id, {}).get("outbox", [])
-        return [OutboxItem.model_validate(item) for item in items]
+    def __init__(self, docs: dict[str, Doc], name: str) -> None:
+        self.docs, self.name = docs, name
+        self.leases: dict[str, datetime] = {}
 
-    async def clear(self, doc_id: str, items: list[OutboxItem]) -> None:
-        doc, event_ids = self.docs[doc_id], {item.event_id for item in items}
-        doc["outbox"] = [i for i in doc.get("outbox", []) if i["event_id"] not in event_ids]
+    async def ensure_indexes(self) -> None:
+        return None
 
-    async def holders(self, limit: int) -> list[str]:
-        return [doc_id for doc_id, doc in self.docs.items() if doc.get("outbox")][:limit]
+    async def pending(self, doc_id: str) -> list[Doc]:
+        return list(self.docs.get(doc_id, {}).get("outbox", []))
+
+    async def clear(self, doc_id: str, entries: Sequence[Doc]) -> None:
+        doc = self.docs[doc_id]
+        doc["outbox"] = [entry for entry in doc.get("outbox", []) if entry not in entries]
+
+    async def stale(self, older_than: datetime, limit: int) -> list[str]:
+        found = [
+            doc_id
+            for doc_id, doc in self.docs.items()
+            if any(entry["at"] < older_than for entry in doc.get("outbox", []))
+        ]
+        return found[:limit]
+
+    async def claim(self, doc_id: str, until: datetime) -> bool:
+        held = self.leases.get(doc_id)
+        if held is not None and held > datetime.now(until.tzinfo):
+            return False
+        self.leases[doc_id] = until
+        return True
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        times = [entry["at"] for doc in self.docs.values() for entry in doc.get("outbox", [])]
+        return len(times), min(times, default=None)
 
 
 class FakeMessages:
     def __init__(self) -> None:
         self.docs: dict[str, Doc] = {}
-        self.outbox = FakeOutbox(self.docs)
+        self.outbox = FakeOutbox(self.docs, "messages")
 
     async def ensure_indexes(self) -> None:
         return None
@@ -54,14 +75,13 @@ class FakeMessages:
     async def add_inbound(self, workspace_id: str, message: Message) -> bool:
         return self._store(workspace_id, message)
 
-    async def add_send(self, workspace_id: str, send: Send, outbox: list[OutboxItem]) -> bool:
-        entries = [item.model_dump(mode="json") for item in outbox]
+    async def add_send(self, workspace_id: str, send: Send, outbox: list[Doc]) -> bool:
         return self._store(
             workspace_id,
             send.message,
             send_key=send.send_key,
             fingerprint=send.fingerprint,
-            outbox=entries,
+            outbox=list(outbox),
         )
 
     def _find(self, workspace_id: str, **fields: Any) -> Doc | None:
@@ -134,7 +154,7 @@ class FakeMessages:
         return _ticked(doc, Tick(status="failed", at=failure.at))
 
     async def start_retry(
-        self, workspace_id: str, failed: Send, send_key: str, at: datetime, outbox: list[OutboxItem]
+        self, workspace_id: str, failed: Send, send_key: str, at: datetime, outbox: list[Doc]
     ) -> Message | None:
         attempt = failed.message.attempt
         doc = self._find(workspace_id, id=failed.message.id, status_rank=FAILED, attempt=attempt)
@@ -150,7 +170,7 @@ class FakeMessages:
             "failure_reason": None,
             "retryable": None,
         }
-        doc["outbox"] = doc.get("outbox", []) + [i.model_dump(mode="json") for i in outbox]
+        doc["outbox"] = doc.get("outbox", []) + outbox
         return _message(doc)
 
     async def revoke(self, workspace_id: str, wamid: str) -> Message | None:

@@ -5,10 +5,10 @@ from typing import Any
 
 import httpx
 
-from inbox.library import LibraryItem, LibraryQuery, MediaRef
-from inbox.model import OutboxItem, Person, TeamMember
-from inbox.search import Cursor, fold
-from inbox.timeline import Activity, Note
+from inbox.library.model import LibraryItem, LibraryQuery, MediaRef
+from inbox.notes.model import Note
+from inbox.team.model import Activity, TeamMember
+from inbox.values import Cursor, Person, fold
 
 from .fake_messages import FakeOutbox
 
@@ -25,22 +25,19 @@ def _newest(items: list[Any], before: Cursor | None, limit: int) -> list[Any]:
 class FakeNotes:
     def __init__(self) -> None:
         self.docs: dict[str, Doc] = {}
-        self.outbox = FakeOutbox(self.docs)
+        self.outbox = FakeOutbox(self.docs, "notes")
 
     async def ensure_indexes(self) -> None:
         return None
 
-    def _entries(self, outbox: list[OutboxItem]) -> list[Doc]:
-        return [item.model_dump(mode="json") for item in outbox]
-
-    async def add(self, workspace_id: str, note: Note, outbox: list[OutboxItem]) -> bool:
+    async def add(self, workspace_id: str, note: Note, outbox: list[Doc]) -> bool:
         if note.id in self.docs:
             return False
         self.docs[note.id] = {
             "ws": workspace_id,
             "note": note,
             "deleted_at": None,
-            "outbox": self._entries(outbox),
+            "outbox": list(outbox),
         }
         return True
 
@@ -54,25 +51,23 @@ class FakeNotes:
         doc = self._live(workspace_id, note_id)
         return doc["note"] if doc else None
 
-    async def edit(self, workspace_id: str, note: Note, outbox: list[OutboxItem]) -> Note | None:
+    async def edit(self, workspace_id: str, note: Note, outbox: list[Doc]) -> Note | None:
         doc = self._live(workspace_id, note.id, note.author.id)
         if doc is None:
             return None
         doc["note"] = doc["note"].model_copy(
             update={"body": note.body, "edited_at": note.edited_at}
         )
-        doc["outbox"] += self._entries(outbox)
+        doc["outbox"] += outbox
         edited: Note = doc["note"]
         return edited
 
-    async def delete(
-        self, workspace_id: str, note: Note, at: datetime, outbox: list[OutboxItem]
-    ) -> bool:
+    async def delete(self, workspace_id: str, note: Note, at: datetime, outbox: list[Doc]) -> bool:
         doc = self._live(workspace_id, note.id, note.author.id)
         if doc is None:
             return False
         doc["deleted_at"] = at
-        doc["outbox"] += self._entries(outbox)
+        doc["outbox"] += outbox
         return True
 
     async def timeline(

@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from inbox.model import (
+from inbox.conversations.model import (
     Assignment,
     ContactMatch,
     ConversationRow,
@@ -11,11 +11,10 @@ from inbox.model import (
     InboundChange,
     InboundResult,
     LastMessage,
-    OutboxItem,
     ReadMark,
     reopens,
 )
-from inbox.search import ListQuery, phone_keys, search_names
+from inbox.conversations.search import ListQuery, phone_keys, search_names
 
 from .fake_channels import FakeChannels, FakeTemplates
 from .fake_messages import FakeMessages, FakeOutbox, FakeParked, FakeReactions
@@ -27,7 +26,7 @@ Doc = dict[str, Any]
 class FakeConversations:
     def __init__(self) -> None:
         self.docs: dict[str, Doc] = {}
-        self.outbox = FakeOutbox(self.docs)
+        self.outbox = FakeOutbox(self.docs, "conversations")
 
     async def ensure_indexes(self) -> None:
         return None
@@ -36,7 +35,7 @@ class FakeConversations:
         doc = self.docs.get(conversation_id)
         return _row(doc) if doc and doc["workspace_id"] == workspace_id else None
 
-    def _doc(self, conversation_id: str, workspace_id: str, key: str, pnid: str) -> Doc:
+    def _doc(self, conversation_id: str, workspace_id: str, key: str, pnid: str | None) -> Doc:
         fresh = {
             "id": conversation_id,
             "workspace_id": workspace_id,
@@ -97,7 +96,7 @@ class FakeConversations:
         return _row(doc)
 
     async def mark_read(
-        self, workspace_id: str, conversation_id: str, read: ReadMark, outbox: list[OutboxItem]
+        self, workspace_id: str, conversation_id: str, read: ReadMark, outbox: list[Doc]
     ) -> ConversationRow | None:
         doc = self.docs.get(conversation_id)
         if doc is None or doc["workspace_id"] != workspace_id:
@@ -105,7 +104,7 @@ class FakeConversations:
         doc |= {"unread_count": 0, "last_read_at": read.at, "last_read_by": read.by.model_dump()}
         if read.receipt_wamid:
             doc["read_receipt_wamid"] = read.receipt_wamid
-        doc.setdefault("outbox", []).extend(item.model_dump(mode="json") for item in outbox)
+        doc.setdefault("outbox", []).extend(outbox)
         return _row(doc)
 
     async def assign(
@@ -113,7 +112,7 @@ class FakeConversations:
         workspace_id: str,
         expected_id: str | None,
         change: Assignment,
-        outbox: list[OutboxItem],
+        outbox: list[Doc],
     ) -> ConversationRow | None:
         doc = self.docs.get(change.conversation_id)
         if doc is None or doc["workspace_id"] != workspace_id:
@@ -125,7 +124,7 @@ class FakeConversations:
             "assigned_at": change.at,
             "assigned_by": change.by.model_dump(),
         }
-        doc.setdefault("outbox", []).extend(item.model_dump(mode="json") for item in outbox)
+        doc.setdefault("outbox", []).extend(outbox)
         return _row(doc)
 
     async def apply_match(self, match: ContactMatch) -> ConversationRow | None:
@@ -133,14 +132,14 @@ class FakeConversations:
         kept = (doc or {}).get("customer")
         if kept and kept["matched_at"] > match.customer.matched_at:
             return None
+        if doc is None and match.phone_number_id is None:
+            return None
         doc = self._doc(
             match.conversation_id, match.workspace_id, match.conversation_key, match.phone_number_id
         )
         doc["customer"] = match.customer.model_dump()
         doc["names"] |= set(match.names)
-        doc["digits"] = set(doc.get("digits", set())) | set(phone_keys(match.phone_e164))
-        if match.phone_e164:
-            doc["phone_e164"] = match.phone_e164
+        doc["digits"] = set(doc.get("digits", set())) | set(phone_keys(match.customer_phone_e164))
         return _row(doc)
 
     def _customers(self, workspace_id: str, ids: list[str]) -> list[Doc]:

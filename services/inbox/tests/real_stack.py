@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from devtools.groups import start_groups_at_end
 from hanout_shared.contracts import CloudEvent
-from inbox.handlers import durable_groups
+from inbox.kafka import durable_groups
 
 from .conftest import token_for
 

@@ -1,11 +1,16 @@
 """What customers' messages and contact matches do, on the in-memory broker and a fake store."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from faststream.kafka import KafkaBroker
 
 from hanout_shared.contracts import topics
-from inbox.model import WINDOW_CLOSED, conversation_id
+from inbox.app import create_app
+from inbox.conversations.model import WINDOW_CLOSED, conversation_id
+from inbox.kafka import durable_groups
+from inbox.settings import InboxSettings
 
 from .builders import (
     WA_ID,
@@ -18,6 +23,7 @@ from .builders import (
     now,
 )
 from .conftest import Service
+from .fakes import FakeStore
 from .samples import SAMPLES
 
 
@@ -215,15 +221,21 @@ async def test_a_match_that_arrives_before_the_first_message_is_kept(service: Se
     assert row["display_name"] == "Karim W"
 
 
-async def test_an_unreadable_event_is_counted_and_skipped(service: Service) -> None:
+async def test_an_unreadable_event_is_dead_lettered_counted_and_skipped(service: Service) -> None:
     await service.broker.publish(
         {"type": "whatsapp.message.received", "id": 3}, topics.WHATSAPP_INBOUND
     )
     await service.receive(a_message_received(workspace_id=service.workspace))
     assert len(await service.conversations()) == 1
+    [letter] = service.letters
+    assert (letter["data"]["topic"], letter["data"]["reason"], letter["data"]["group"]) == (
+        topics.WHATSAPP_INBOUND,
+        "invalid_event",
+        "inbox",
+    )
     metrics = (await service.http.get("/metrics")).text
     assert (
-        'inbox_poison_messages_total{reason="invalid_event",topic="whatsapp.inbound.v1"} 1.0'
+        'hanout_dead_lettered_events_total{reason="invalid_event",topic="whatsapp.inbound.v1"} 1.0'
         in metrics
     )
 
@@ -233,3 +245,30 @@ async def test_an_unknown_event_type_on_the_topic_is_skipped_not_retried(service
     body["type"] = "whatsapp.something.later"
     await service.broker.publish(body, topics.WHATSAPP_INBOUND)
     assert await service.conversations() == []
+
+
+def test_the_consumer_groups_follow_the_setting_and_are_the_ones_named_for_devtools() -> None:
+    store: Any = FakeStore()
+    for group in ("inbox", "inbox-eu"):
+        broker = KafkaBroker()
+        create_app(InboxSettings(consumer_group=group), broker=broker, store=store)
+        subscribers: list[Any] = list(broker.subscribers)
+        names = {s.group_id: [t.name for t in s.topics] for s in subscribers}
+        [live] = [name for name in names if name.startswith(f"{group}-live-")]
+        assert names.pop(live) == [topics.INBOX_EVENTS]
+        assert names == durable_groups(group)
+
+
+async def test_a_match_never_overwrites_the_number_the_contact_wrote_from(service: Service) -> None:
+    ws = service.workspace
+    await service.receive(a_message_received(workspace_id=ws))
+    card_number = "+212661234567"
+    await service.deliver(
+        topics.CUSTOMERS_EVENTS,
+        contact_matched(
+            ws, key_of(ws), outcome="known", customer_id="cus-1", phone_e164=card_number
+        ),
+    )
+    [row] = await service.conversations()
+    assert row["phone_e164"] == "+" + WA_ID
+    assert [r["id"] for r in await service.conversations(q="0661234567")] == [row["id"]]

@@ -13,7 +13,7 @@ from pymongo import MongoClient
 
 from devtools.services import ServiceProcess, infra_env
 from hanout_shared.contracts import topics
-from inbox.model import WINDOW_CLOSED
+from inbox.conversations.model import WINDOW_CLOSED
 
 from .builders import (
     PHONE_NUMBER_ID,

@@ -3,7 +3,9 @@
 from datetime import timedelta
 from typing import Any
 
-from inbox.library import media_ref
+import pytest
+
+from inbox.library.model import media_ref
 
 from .builders import now, random_ref
 from .conftest import Service, a_conversation, token_for
@@ -142,9 +144,9 @@ async def test_only_who_added_a_file_or_an_admin_removes_it(service: Service) ->
     assert (await service.http.get(path, headers=service.headers())).status_code == 404
 
 
+@pytest.mark.parametrize("service", [{"library_max_bytes": 10}], indirect=True)
 async def test_an_empty_or_oversized_file_is_refused(service: Service) -> None:
     empty = await upload(service, b"", "vide.pdf", "application/pdf")
     assert (empty.status_code, empty.json()["code"]) == (422, "empty_file")
-    service.app.state.library_max_bytes = 10
     big = await upload(service, PDF, "gros.pdf", "application/pdf")
     assert (big.status_code, big.json()["code"]) == (413, "payload_too_large")

@@ -5,8 +5,8 @@ from datetime import timedelta
 from typing import Any
 
 from hanout_shared.contracts.inbox import PresenceChanged
-from inbox.live import Hub, decode_cursor, encode_cursor
-from inbox.presence import PresenceBoard
+from inbox.live.hub import Hub, decode_cursor, encode_cursor
+from inbox.live.presence import PresenceBoard
 
 from .builders import now
 

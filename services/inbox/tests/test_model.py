@@ -10,20 +10,24 @@ from hanout_shared.contracts.whatsapp import (
     TemplateContent,
     TemplateSection,
 )
-from inbox.messages import RANK, status_name, tick
-from inbox.model import WINDOW_CLOSED, ConversationRow, CustomerLink, display_name, window
-from inbox.outgoing import slots, template_problem
-from inbox.search import (
+from hanout_shared.platform.phones import wa_id_e164
+from inbox.channels.templates import slots, template_problem
+from inbox.conversations.messages import RANK, status_name, tick
+from inbox.conversations.model import (
+    WINDOW_CLOSED,
+    ConversationRow,
+    CustomerLink,
+    display_name,
+    window,
+)
+from inbox.conversations.search import (
     Search,
-    decode_cursor,
-    encode_cursor,
-    fold,
-    phone_e164,
     phone_keys,
     search,
     search_grams,
     search_keys,
 )
+from inbox.values import decode_cursor, encode_cursor, fold
 
 from .builders import a_template
 
@@ -79,7 +83,7 @@ def test_a_search_is_a_name_or_the_digits_of_a_number_in_any_format(
 
 
 def test_numbers_are_searchable_in_international_and_national_form() -> None:
-    assert phone_keys(phone_e164("212612345678")) == ["212612345678", "0612345678"]
+    assert phone_keys(wa_id_e164("212612345678")) == ["212612345678", "0612345678"]
     assert phone_keys(None) == []
     assert fold("  ZINEB El-Amrani ") == "zineb el-amrani"
 

@@ -1,12 +1,14 @@
 """Sending from a conversation: one message per click, the window, templates, statuses, retries."""
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from hanout_shared.contracts import topics
-from hanout_shared.contracts.whatsapp import TemplateSection
-from inbox.model import WINDOW_CLOSED
+from hanout_shared.contracts.whatsapp import SendRequestedEvent, TemplateSection
+from hanout_shared.platform.outbox import outbox_entries
+from inbox.conversations.model import WINDOW_CLOSED
 
 from .builders import (
     a_template,
@@ -199,10 +201,26 @@ async def test_a_send_kafka_did_not_take_is_published_by_the_sweep(service: Serv
     message = (await service.send(conversation, TEXT)).json()
     doc = service.store.messages.docs[message["id"]]
     [command] = service.commands()
-    lost = {"topic": topics.WHATSAPP_OUTBOUND, "event_id": command["id"], "body": command}
-    doc["outbox"] = [lost]  # as if the process died between the write and the publish
-    assert await service.relay.sweep() == 0
+    lost = SendRequestedEvent.model_validate(command)
+    # as if the process died between the write and the publish
+    doc["outbox"] = outbox_entries(topics.WHATSAPP_OUTBOUND, [lost])
+    assert await service.relay.sweep(settled_s=0) == 0
     commands = service.commands("whatsapp.message.send_requested")
     assert [c["id"] for c in commands] == [command["id"], command["id"]]
-    assert doc["outbox"] == [] and await service.relay.sweep() == 0
+    assert doc["outbox"] == [] and await service.relay.sweep(settled_s=0) == 0
     assert len(service.commands()) == 2
+
+
+async def test_publishes_of_one_send_at_once_send_its_command_once(service: Service) -> None:
+    conversation = await a_conversation(service)
+    message = (await service.send(conversation, TEXT)).json()
+    [command] = service.commands()
+    lost = outbox_entries(topics.WHATSAPP_OUTBOUND, [SendRequestedEvent.model_validate(command)])
+    service.store.messages.docs[message["id"]]["outbox"] = lost
+    outbox: Any = service.store.messages.outbox
+    published = await asyncio.gather(
+        *[service.relay.publish(outbox, message["id"]) for _ in range(3)]
+    )
+    assert published == [True] * 3
+    assert [c["id"] for c in service.commands()] == [command["id"], command["id"]]
+    assert await outbox.pending(message["id"]) == []

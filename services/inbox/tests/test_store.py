@@ -7,24 +7,23 @@ from typing import Any
 import pytest
 
 from hanout_shared.contracts.whatsapp import ContactIdentity, MetaError, TextContent
-from inbox.messages import Failure, Message, Send, Tick, inbound_message_id
-from inbox.model import (
-    ChannelTemplates,
+from hanout_shared.platform.phones import wa_id_e164
+from inbox.channels.templates import ChannelTemplates
+from inbox.conversations.messages import Failure, Message, Send, Tick, inbound_message_id
+from inbox.conversations.model import (
     ContactMatch,
     ConversationRow,
     CustomerLink,
     InboundChange,
     LastMessage,
-    OutboxItem,
-    Person,
     ReadMark,
     conversation_id,
-    to_ms,
 )
-from inbox.outgoing import outbound
-from inbox.search import Cursor, ListQuery, Search, phone_e164
+from inbox.conversations.search import ListQuery, Search
+from inbox.sending.model import outbound
+from inbox.values import Cursor, Person, to_ms
 
-from .builders import a_template, key_of, now, random_ref, real_store
+from .builders import a_template, an_outbox, key_of, now, random_ref, real_store
 from .fakes import FakeStore
 
 AGENT = Person(id="agent-1", name="Amina")
@@ -58,7 +57,7 @@ def change(ws: str, wa_id: str, minutes_ago: float = 0, **kw: Any) -> InboundCha
         "phone_number_id": key.split(":")[1],
         "display_phone_number": None,
         "contact": ContactIdentity(wa_id=wa_id, profile_name=kw.pop("name", "Karim")),
-        "phone_e164": phone_e164(wa_id),
+        "phone_e164": wa_id_e164(wa_id),
         "wamid": random_ref("wamid"),
         "at": at,
         "last": last,
@@ -139,7 +138,7 @@ async def test_an_older_contact_match_changes_nothing(store: Any) -> None:
             conversation_key=key,
             phone_number_id=key.split(":")[1],
             customer=link,
-            phone_e164=None,
+            customer_phone_e164=None,
             names=[name.lower()],
         )
 
@@ -175,12 +174,13 @@ def a_send(ws: str, key: str = "click") -> Send:
 async def test_a_send_is_stored_once_and_its_status_only_moves_forward(store: Any) -> None:
     send = a_send(random_ref("ws"))
     ws = send.message.conversation_key.split(":")[0]
-    outbox = [OutboxItem(topic="t", event_id="e1", body={"x": 1})]
+    outbox = an_outbox(ws)
     assert await store.messages.add_send(ws, send, outbox) is True
-    assert await store.messages.add_send(ws, send, outbox) is False
-    assert [i.event_id for i in await store.messages.outbox.pending(send.message.id)] == ["e1"]
-    assert send.message.id in await store.messages.outbox.holders(100)
-    await store.messages.outbox.clear(send.message.id, outbox)
+    assert await store.messages.add_send(ws, send, an_outbox(ws)) is False
+    pending = await store.messages.outbox.pending(send.message.id)
+    assert [entry["id"] for entry in pending] == [outbox[0]["id"]]
+    assert send.message.id in await store.messages.outbox.stale(now() + timedelta(seconds=1), 100)
+    await store.messages.outbox.clear(send.message.id, pending)
     assert await store.messages.outbox.pending(send.message.id) == []
     at = to_ms(now())
     linked = await store.messages.link_accepted(ws, send.send_key, "wamid.1", at)

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from inbox.model import ContactMatch, CustomerLink, conversation_id, to_ms
-from inbox.search import ListQuery, Search
-from inbox.store import finder as finder_module
-from inbox.store.listing import counter_id
+from inbox.conversations.model import ContactMatch, CustomerLink, conversation_id
+from inbox.conversations.search import ListQuery, Search
+from inbox.conversations.store import finder as finder_module
+from inbox.conversations.store.listing import counter_id
+from inbox.values import to_ms
 
 from .builders import key_of, now, random_ref, real_store
 from .test_store import change
@@ -69,7 +70,7 @@ async def test_a_name_learnt_from_the_customer_card_is_found_and_so_is_a_rename(
         conversation_key=key,
         phone_number_id=key.split(":")[1],
         customer=link,
-        phone_e164="+212612349999",
+        customer_phone_e164="+212612349999",
         names=["houda"],
     )
     await store.conversations.apply_match(match)

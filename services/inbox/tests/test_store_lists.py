@@ -2,16 +2,15 @@
 
 from typing import Any
 
-from inbox.model import (
+from inbox.conversations.model import (
     Assignment,
     ConversationRow,
     LastMessage,
-    Person,
     ReadMark,
     conversation_id,
-    to_ms,
 )
-from inbox.search import Cursor, ListQuery, Search
+from inbox.conversations.search import ListQuery, Search
+from inbox.values import Cursor, Person, to_ms
 
 from .builders import key_of, now, random_ref
 from .test_store import change, store

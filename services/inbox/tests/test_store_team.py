@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-from hanout_shared.contracts import topics
 from hanout_shared.contracts.inbox import ActivityOrder
-from inbox.library import LibraryItem, LibraryQuery, kind_of, media_ref
-from inbox.model import Assignment, OutboxItem, Person, to_ms
-from inbox.search import Cursor, ListQuery, fold
-from inbox.store.library import CHUNK_BYTES
-from inbox.timeline import Activity, Note
+from inbox.conversations.model import Assignment
+from inbox.conversations.search import ListQuery
+from inbox.library.model import LibraryItem, LibraryQuery, kind_of, media_ref
+from inbox.library.store import CHUNK_BYTES
+from inbox.notes.model import Note
+from inbox.team.model import Activity
+from inbox.values import Cursor, Person, fold, to_ms
 
-from .builders import now, random_ref, real_store
+from .builders import an_outbox, now, random_ref, real_store
 from .fakes import FakeStore
 from .team_builders import CONFIRMED, NEW
 from .test_store import change
@@ -44,8 +45,8 @@ def a_note(conversation: str, minutes_ago: float, author: Person = AMINA, body: 
     )
 
 
-def outbox() -> list[OutboxItem]:
-    return [OutboxItem(topic=topics.INBOX_EVENTS, event_id=random_ref("event"), body={"a": 1})]
+def outbox() -> list[dict[str, Any]]:
+    return an_outbox(random_ref("ws"))
 
 
 async def test_notes_are_kept_once_changed_by_their_author_only_and_paged(store: Any) -> None:

@@ -164,9 +164,15 @@ async def test_a_cancelled_order_says_why(service: Service) -> None:
     assert line["summary"] == "cancelled order #1042: injoignable"
 
 
-async def test_an_unreadable_order_event_is_counted_and_skipped(service: Service) -> None:
+async def test_an_unreadable_order_event_is_dead_lettered_counted_and_skipped(
+    service: Service,
+) -> None:
     await service.broker.publish({"type": "orders.order.created", "id": 1}, topics.ORDERS_EVENTS)
-    metrics = (await service.http.get("/metrics")).text
-    assert 'inbox_poison_messages_total{reason="invalid_event",topic="orders.events.v1"} 1.0' in (
-        metrics
+    [letter] = service.letters
+    assert (letter["data"]["topic"], letter["data"]["group"]) == (
+        topics.ORDERS_EVENTS,
+        "inbox-orders",
     )
+    metrics = (await service.http.get("/metrics")).text
+    line = 'hanout_dead_lettered_events_total{reason="invalid_event",topic="orders.events.v1"}'
+    assert f"{line} 1.0" in metrics

@@ -17,7 +17,7 @@ from devtools.services import ServiceProcess, infra_env
 from hanout_shared.contracts import topics
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.settings import DEV_JWT_SECRET
-from inbox.replay import TopicReader
+from inbox.live.replay import TopicReader
 
 from .builders import a_message_received, key_of, random_ref
 from .live_client import Listener

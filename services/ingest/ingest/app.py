@@ -11,18 +11,26 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
 from hanout_shared.contracts import topics
+from hanout_shared.platform.consuming import Consumers
 from hanout_shared.platform.kafka import LONG_RETENTION_MS, CorrelationMiddleware
 from hanout_shared.platform.logs import configure_logging
 from hanout_shared.platform.service import build_service
-from ingest import admin, api, handlers, media
-from ingest.api import WebhookConfig
+from ingest import kafka
+from ingest.channels import api as channels_api
+from ingest.channels.directory import ChannelDirectory
+from ingest.channels.store import TokenCipher
+from ingest.deps import IngestDeps, WebhookConfig
 from ingest.graph import GraphClient
+from ingest.media import api as media_api
 from ingest.metrics import IngestMetrics
-from ingest.records import BrokerSink, KafkaSink
-from ingest.sender import Sender
+from ingest.sending import handlers as sending_handlers
+from ingest.sending.send import Sender
 from ingest.settings import IngestSettings
-from ingest.store import ChannelDirectory, IngestStore, connect
-from ingest.templates import TemplateSync
+from ingest.store import IngestStore, connect
+from ingest.templates import api as templates_api
+from ingest.templates.sync import TemplateSync
+from ingest.webhooks import api as webhooks_api
+from ingest.webhooks.records import BrokerSink, KafkaSink, Sink
 
 RECORD_OVERHEAD = 64 * 1024
 
@@ -70,6 +78,51 @@ def make_sink(settings: IngestSettings, broker: KafkaBroker | None) -> KafkaSink
     )
 
 
+def compose(
+    settings: IngestSettings,
+    metrics: IngestMetrics,
+    store: IngestStore,
+    sink: Sink,
+    graph_transport: httpx.AsyncBaseTransport | None,
+) -> IngestDeps:
+    graph = GraphClient(
+        settings.graph_api_url,
+        settings.graph_api_version,
+        timeout_s=settings.graph_timeout_s,
+        transport=graph_transport,
+    )
+    directory = ChannelDirectory(store.channels, ttl_s=settings.channel_cache_ttl_s)
+    templates = TemplateSync(graph, directory, metrics, pause_s=settings.send_backoff_s)
+    sender = Sender(
+        graph=graph,
+        ledger=store.sends,
+        directory=directory,
+        metrics=metrics,
+        rate_per_second=settings.rate_limit_per_second,
+        max_attempts=settings.send_max_attempts,
+        backoff_base_s=settings.send_backoff_s,
+        backoff_max_s=settings.send_backoff_max_s,
+    )
+    webhook = WebhookConfig(
+        app_secrets=settings.app_secrets(),
+        verify_tokens=settings.verify_tokens(),
+        max_body_bytes=settings.max_body_bytes,
+        ack_timeout_s=settings.kafka_ack_timeout_s,
+    )
+    return IngestDeps(
+        store=store,
+        directory=directory,
+        graph=graph,
+        templates=templates,
+        sender=sender,
+        metrics=metrics,
+        webhook=webhook,
+        sink=sink,
+        meta_app_ids=frozenset(settings.meta_apps),
+        media_max_bytes=settings.media_max_bytes,
+    )
+
+
 def create_app(
     settings: IngestSettings | None = None,
     *,
@@ -81,37 +134,20 @@ def create_app(
     configure_logging("ingest", settings.log_level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Graph call is noise
     registry = CollectorRegistry()
-    metrics = IngestMetrics(registry)
     sink = make_sink(settings, broker)
     broker = broker or make_broker(settings, registry)
     client = connect(settings.mongodb_url)
-    store = store or IngestStore(client[settings.mongodb_database], settings.token_cipher())
-    graph = GraphClient(
-        settings.graph_api_url,
-        settings.graph_api_version,
-        timeout_s=settings.graph_timeout_s,
-        transport=graph_transport,
+    store = store or IngestStore(
+        client[settings.mongodb_database], TokenCipher(settings.token_secrets())
     )
-    directory = ChannelDirectory(store.channels, ttl_s=settings.channel_cache_ttl_s)
-    templates = TemplateSync(graph, directory)
-    sender = Sender(
-        graph=graph,
-        store=store,
-        directory=directory,
-        templates=templates,
-        metrics=metrics,
-        rate_per_second=settings.rate_limit_per_second,
-        max_attempts=settings.send_max_attempts,
-        backoff_base_s=settings.send_backoff_s,
-        backoff_max_s=settings.send_backoff_max_s,
+    deps = compose(settings, IngestMetrics(registry), store, sink, graph_transport)
+    consumers: Consumers[IngestDeps] = Consumers(
+        service="ingest",
+        group=settings.outbound_group,
+        deadletter_topic=topics.INGEST_DEADLETTER,
+        registry=registry,
     )
-    webhook_config = WebhookConfig(
-        app_secrets=settings.app_secrets(),
-        verify_tokens=settings.verify_tokens(),
-        max_body_bytes=settings.max_body_bytes,
-        ack_timeout_s=settings.kafka_ack_timeout_s,
-    )
-
+    sending_handlers.subscribe(consumers)
     starts, stops = ([sink.start], [sink.stop]) if isinstance(sink, KafkaSink) else ([], [])
 
     async def prepare_raw_topic() -> None:
@@ -124,22 +160,10 @@ def create_app(
         broker=broker,
         registry=registry,
         mongo=client,
-        routers=[api.router, admin.router, media.router],
-        kafka_routers=[handlers.router, handlers.outbound_router(settings.outbound_group)],
-        state={
-            "store": store,
-            "directory": directory,
-            "graph": graph,
-            "templates": templates,
-            "sender": sender,
-            "metrics": metrics,
-            "registry": registry,
-            "webhook_config": webhook_config,
-            "webhook_sink": sink,
-            "meta_app_ids": frozenset(settings.meta_apps),
-            "media_max_bytes": settings.media_max_bytes,
-        },
-        on_startup=[store.ensure_indexes, prepare_raw_topic, directory.refresh, *starts],
-        on_shutdown=[graph.close, *stops],
+        routers=[webhooks_api.router, channels_api.router, templates_api.router, media_api.router],
+        kafka_routers=[kafka.router, consumers.router],
+        deps=deps,
+        on_startup=[store.ensure_indexes, prepare_raw_topic, deps.directory.refresh, *starts],
+        on_shutdown=[deps.graph.close, *stops],
         description="The WhatsApp boundary: Meta webhooks in, Graph API calls out.",
     )

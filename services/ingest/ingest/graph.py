@@ -1,4 +1,4 @@
-"""The Graph API over HTTP: the only module that knows Meta's URLs (a real or simulated host)."""
+"""The Graph API over HTTP: the only module that knows Meta's URLs, and how its errors read."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -6,9 +6,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from hanout_shared.contracts.whatsapp import MetaError
+
 USER_AGENT = "hanout-ingest/0.1"
 # The bearer token only ever goes to Meta's hosts (SPEC §7), plus the configured Graph host.
 META_HOST_SUFFIXES = ("facebook.com", "fbsbx.com", "fbcdn.net")
+# Throughput and transient codes (SPEC §5.5): Meta asks for a retry with backoff.
+RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057, 133004})
 
 
 class GraphUnreachable(Exception):
@@ -42,6 +46,29 @@ def _payload(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def graph_error(status: int, payload: Any) -> MetaError:
+    """Meta's error body (`{"error": {...}}`) as ours; anything else keeps the HTTP status."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return MetaError(code=None, title=f"HTTP {status}", message="unexpected Graph API answer")
+    code = error.get("code")
+    found = error.get("error_data")
+    data: dict[str, Any] = found if isinstance(found, dict) else {}
+    message = error.get("message") if isinstance(error.get("message"), str) else None
+    title = message.split(") ", 1)[-1] if message and message.startswith("(#") else message
+    details = data.get("details") if isinstance(data.get("details"), str) else None
+    return MetaError(
+        code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+        title=title,
+        message=message,
+        details=details,
+    )
+
+
+def retryable(error: MetaError, status: int) -> bool:
+    return status >= 500 or status == 429 or error.code in RETRYABLE_CODES
 
 
 class GraphClient:

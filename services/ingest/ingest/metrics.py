@@ -5,6 +5,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 class IngestMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.webhooks = Counter(
             "ingest_webhooks_total",
             "Webhook POSTs by outcome (accepted, bad_signature, invalid_json, ...)",
@@ -19,7 +20,7 @@ class IngestMetrics:
         )
         self.dead_letters = Counter(
             "ingest_dead_letters_total",
-            "Items put on whatsapp.deadletter.v1, by reason",
+            "Items put on whatsapp.deadletter.v1, by reason (webhook items, template syncs)",
             ["reason"],
             registry=registry,
         )

@@ -4,7 +4,6 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from hanout_shared.platform.settings import ServiceSettings
-from ingest.token_cipher import TokenCipher
 
 DEV_APP_ID = "hanout-dev-app"
 DEV_APP_SECRET = "hanout-dev-app-secret"
@@ -65,8 +64,8 @@ class IngestSettings(ServiceSettings):
             for secret in app.app_secrets
         ]
 
-    def token_cipher(self) -> TokenCipher:
-        return TokenCipher([key.get_secret_value() for key in self.token_keys or []])
+    def token_secrets(self) -> list[str]:
+        return [key.get_secret_value() for key in self.token_keys or []]
 
     def verify_tokens(self) -> list[bytes]:
         return [app.verify_token.get_secret_value().encode() for app in self.meta_apps.values()]

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-# code → (title, details, HTTP status), the shapes of ../shared/meta-cloud-api/graph/responses.
+# code → (title, details, HTTP status), as Meta answers them (tests/meta_graph.py has the shapes).
 ERRORS: dict[int, tuple[str, str, int]] = {
     100: ("Invalid parameter", "Invalid parameter", 400),
     80007: ("Rate limit issues", "The WhatsApp Business Account has reached its rate limit.", 400),

@@ -1,15 +1,11 @@
-"""Small builders for ingest tests: Meta's example bodies, channels, settings, captured topics."""
+"""Small builders for ingest tests: our webhook bodies, signed; channels, settings, topics."""
 
 import hashlib
 import hmac
 import json
-import os
-import re
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -24,21 +20,17 @@ from hanout_shared.contracts.whatsapp import (
     SendRequested,
     SendRequestedEvent,
 )
-from ingest.model import ChannelRecord
+from ingest.channels.model import ChannelRecord
 from ingest.settings import IngestSettings, MetaApp
 
-META_DIR = Path(
-    os.environ.get(
-        "META_CLOUD_API_DIR", Path(__file__).resolve().parents[4] / "shared/meta-cloud-api"
-    )
-)
-EXAMPLES = META_DIR / "examples"
-GRAPH = META_DIR / "graph"
+from . import meta_graph, meta_webhooks
+from .meta_webhooks import PNID, WABA
+from .meta_webhooks import PNID_2 as PNID_2
+from .meta_webhooks import WABA_2 as WABA_2
+
 TEST_SECRET = "test_app_secret_do_not_use_in_prod"
 TEST_APP = "test-app"
 VERIFY_TOKEN = "verify-me"
-PNID, PNID_2 = "110928374650192", "110928374650288"
-WABA, WABA_2 = "104857361029384", "104857361029455"
 ALL_TOPICS = (
     topics.WEBHOOKS_RAW,
     topics.WHATSAPP_INBOUND,
@@ -53,30 +45,26 @@ def random_ref(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-@cache
-def signatures() -> dict[str, str]:
-    """File name → X-Hub-Signature-256, from the table in examples/README.md."""
-    text = (EXAMPLES / "README.md").read_text()
-    return dict(re.findall(r"^\| `([\w/.]+\.json)` \|.*\| `(sha256=[0-9a-f]{64})` \|$", text, re.M))
-
-
 def example(name: str) -> tuple[bytes, str]:
-    """An example body byte for byte, with the signature README.md lists for it."""
-    return (EXAMPLES / name).read_bytes(), signatures()[name]
+    """One of our webhook bodies (`meta_webhooks`) byte for byte, signed with the test secret."""
+    body = meta_webhooks.BODIES[name]
+    return body, sign(body)
 
 
 def example_names() -> list[str]:
-    return sorted(signatures())
+    return sorted(meta_webhooks.BODIES)
 
 
 def sequence(name: str) -> list[bytes]:
-    """The bodies of a sequences/ file, each re-serialised compactly (and signed by `sign`)."""
-    bodies = json.loads((EXAMPLES / "sequences" / name).read_bytes())
-    return [json.dumps(body, separators=(",", ":")).encode() for body in bodies]
+    """Bodies to post in order (each signed by `sign`)."""
+    return meta_webhooks.sequence(name)
 
 
 def graph_file(kind: str, name: str) -> Any:
-    return json.loads((GRAPH / kind / name).read_bytes())
+    """A Graph API body of ours (`meta_graph`): kind is `requests` or `responses`; a copy, so a
+    test may change it."""
+    bodies = meta_graph.REQUESTS if kind == "requests" else meta_graph.RESPONSES
+    return json.loads(json.dumps(bodies[name]))
 
 
 def sign(body: bytes, secret: str = TEST_SECRET) -> str:

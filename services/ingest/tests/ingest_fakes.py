@@ -7,8 +7,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from hanout_shared.contracts.whatsapp import MetaError
-from ingest.model import ChannelRecord, SendRecord
-from ingest.store import ChannelExists
+from ingest.channels.model import ChannelRecord
+from ingest.channels.store import ChannelExists
+from ingest.sending.model import SendRecord
 
 
 class FakeChannels:

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from pydantic import SecretStr
 from simulator.app import create_app as create_simulator
 from simulator.settings import SimulatorSettings
@@ -16,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from hanout_shared.contracts import CloudEvent, topics
 from ingest.app import create_app
+from ingest.deps import IngestDeps
 
 from .ingest_builders import TEST_SECRET, Captured, a_channel, random_ref, settings
 from .ingest_fakes import FakeStore
@@ -31,8 +34,14 @@ class Ingest:
     broker: KafkaBroker
     sim: httpx.AsyncClient
 
+    @property
+    def deps(self) -> IngestDeps:
+        """What the app was composed of (the platform keeps it for `Depends(dependencies)`)."""
+        deps: IngestDeps = self.app.state.deps
+        return deps
+
     def metric(self, name: str, **labels: str) -> float:
-        return float(self.app.state.registry.get_sample_value(name, labels) or 0.0)
+        return float(self.deps.metrics.registry.get_sample_value(name, labels) or 0.0)
 
     async def post_webhook(self, body: bytes, signature: str | None) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
@@ -60,6 +69,20 @@ class Forward:
         await self.target(scope, receive, send)
 
 
+async def _body(message: StreamMessage[Any]) -> bytes:
+    return message.body
+
+
+def capture_consumer_dead_letters(broker: KafkaBroker, captured: Captured) -> None:
+    """ingest.deadletter.v1 (what the outbound consumer could not read) joins the captures."""
+
+    async def keep(body: bytes, message: KafkaMessage) -> None:
+        captured.messages[topics.INGEST_DEADLETTER].append(message)
+
+    group = "capture-ingest-deadletter"
+    broker.subscriber(topics.INGEST_DEADLETTER, group_id=group, decoder=_body)(keep)
+
+
 @asynccontextmanager
 async def running_ingest(**overrides: Any) -> AsyncIterator[Ingest]:
     """Ingest with one channel (the examples' first number) in a fresh workspace, whose Graph API
@@ -85,6 +108,7 @@ async def running_ingest(**overrides: Any) -> AsyncIterator[Ingest]:
     )
     to_ingest.target = app
     captured = Captured(broker)
+    capture_consumer_dead_letters(broker, captured)
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         sim_transport = httpx.ASGITransport(app=simulator)

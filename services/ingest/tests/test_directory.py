@@ -4,8 +4,8 @@ expired copy refreshed behind the webhooks rather than in front of them."""
 import asyncio
 import time
 
-from ingest.model import ChannelRecord
-from ingest.store import ChannelDirectory
+from ingest.channels.directory import ChannelDirectory
+from ingest.channels.model import ChannelRecord
 
 from .ingest_builders import PNID, PNID_2, a_channel, random_ref
 

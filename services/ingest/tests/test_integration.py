@@ -11,8 +11,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from hanout_shared.contracts import topics
-from ingest.replay import replay
-from ingest.store import ChannelStore, connect
+from ingest.channels.store import ChannelStore
+from ingest.store import connect
+from ingest.webhooks.replay import replay
 
 from .ingest_builders import PNID, PNID_2, WABA, WABA_2, a_send, example, example_names
 from .ingest_processes import TopicReader, admin_headers, start_pair

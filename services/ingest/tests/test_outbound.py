@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 
 from hanout_shared.contracts import topics
+from hanout_shared.contracts.whatsapp import TemplatesSyncRequested, TemplatesSyncRequestedEvent
 
-from .ingest_builders import a_mark_read, a_send, graph_file, random_ref
+from .ingest_builders import PNID_2, a_mark_read, a_send, graph_file, random_ref
 from .ingest_harness import running_ingest
 
 TO = "212612345678"
@@ -74,13 +75,14 @@ async def test_each_content_kind_becomes_metas_request_body(name: str) -> None:
 
 async def test_a_reply_quotes_the_message_and_a_bsuid_is_addressed_as_recipient() -> None:
     async with running_ingest() as ingest:
-        quoted = graph_file("requests", "send_text_reply_context.json")["context"]["message_id"]
-        text = {"kind": "text", "body": "Oui, disponible en bleu et en vert."}
+        reply_body = graph_file("requests", "send_text_reply_context.json")
+        quoted = reply_body["context"]["message_id"]
+        text = {"kind": "text", "body": reply_body["text"]["body"]}
         await ingest.command(a_send(ingest.workspace_id, text, reply_to=quoted))
-        bsuid = {"kind": "text", "body": "Bien re\u00e7u, merci !"}
-        await ingest.command(
-            a_send(ingest.workspace_id, bsuid, wa_id=None, user_id="MA.18274650193847561029")
-        )
+        to_bsuid_body = graph_file("requests", "send_text_to_bsuid.json")
+        bsuid = {"kind": "text", "body": to_bsuid_body["text"]["body"]}
+        user_id = to_bsuid_body["recipient"]
+        await ingest.command(a_send(ingest.workspace_id, bsuid, wa_id=None, user_id=user_id))
         reply, to_bsuid = await ingest.graph_requests("messages")
         assert without_callback(reply["body"]) == graph_file(
             "requests", "send_text_reply_context.json"
@@ -89,7 +91,7 @@ async def test_a_reply_quotes_the_message_and_a_bsuid_is_addressed_as_recipient(
             "requests", "send_text_to_bsuid.json"
         )
         accepted = ingest.captured.events(topics.WHATSAPP_STATUS)[1]
-        assert accepted["data"]["contact"]["user_id"] == "MA.18274650193847561029"
+        assert accepted["data"]["contact"]["user_id"] == user_id
 
 
 @pytest.mark.parametrize("typing", [False, True])
@@ -196,17 +198,44 @@ async def test_a_command_for_another_workspaces_number_is_refused_without_callin
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"{broken", b'{"type": "whatsapp.message.send_requested", "id": "x"}'],
+    ("body", "reason"),
+    [
+        (b"{broken", "undecodable"),
+        (b'{"type": "whatsapp.message.send_requested", "id": "x"}', "invalid_event"),
+    ],
 )
-async def test_a_command_that_cannot_be_read_is_dead_lettered_not_retried(body: bytes) -> None:
+async def test_a_command_that_cannot_be_read_is_dead_lettered_not_retried(
+    body: bytes, reason: str
+) -> None:
     async with running_ingest() as ingest:
         await ingest.command(body)
-        [dead] = ingest.captured.events(topics.WHATSAPP_DEADLETTER)
-        assert dead["data"]["reason"] == "invalid_command"
-        assert dead["data"]["original_topic"] == topics.WHATSAPP_OUTBOUND
+        [dead] = ingest.captured.events(topics.INGEST_DEADLETTER)
+        assert dead["data"]["reason"] == reason
+        assert dead["data"]["service"] == "ingest"
+        assert dead["data"]["topic"] == topics.WHATSAPP_OUTBOUND
         assert dead["data"]["raw_text"] == body.decode()
+        assert not ingest.captured.events(topics.WHATSAPP_DEADLETTER)
         assert await ingest.graph_requests() == []
+        labels = {"topic": topics.WHATSAPP_OUTBOUND, "reason": reason}
+        assert ingest.metric("hanout_dead_lettered_events_total", **labels) == 1
+
+
+async def test_a_sync_for_an_unknown_channel_is_dead_lettered_with_the_command() -> None:
+    async with running_ingest() as ingest:
+        data = TemplatesSyncRequested(phone_number_id=PNID_2, reason="template_status_webhook")
+        command = TemplatesSyncRequestedEvent.create(
+            source="hanout/ingest", workspaceid=ingest.workspace_id, subject=PNID_2, data=data
+        )
+        await ingest.command(command)
+        [dead] = ingest.captured.events(topics.WHATSAPP_DEADLETTER)
+        assert dead["data"]["reason"] == "unknown_channel"
+        assert dead["data"]["original_topic"] == topics.WHATSAPP_OUTBOUND
+        assert json.loads(dead["data"]["raw_text"])["id"] == command.id
+        assert not ingest.captured.events(topics.INGEST_DEADLETTER)
+        assert ingest.metric("ingest_dead_letters_total", reason="unknown_channel") == 1
+        await ingest.command(command)
+        again = ingest.captured.events(topics.WHATSAPP_DEADLETTER)
+        assert [e["id"] for e in again] == [dead["id"]] * 2
 
 
 async def test_media_needs_exactly_one_of_id_or_link() -> None:
@@ -225,3 +254,4 @@ async def test_an_unknown_command_type_is_skipped() -> None:
         await running.command(json.dumps(body).encode())
         assert await running.graph_requests() == []
         assert not running.captured.events(topics.WHATSAPP_DEADLETTER)
+        assert not running.captured.events(topics.INGEST_DEADLETTER)

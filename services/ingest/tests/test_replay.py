@@ -3,7 +3,7 @@
 import pytest
 
 from hanout_shared.contracts import topics
-from ingest.replay import rederive
+from ingest.webhooks.replay import rederive
 
 from .ingest_builders import PNID_2, WABA_2, a_channel, example
 from .ingest_harness import running_ingest
@@ -19,7 +19,7 @@ async def test_a_raw_record_rederives_the_same_events(name: str) -> None:
         [raw] = ingest.captured.messages[topics.WEBHOOKS_RAW]
         headers = dict(raw.raw_message.headers)
         assert headers["ce_type"] == b"whatsapp.webhook.received"
-        channels = await ingest.app.state.directory.lookup(set())
+        channels = await ingest.deps.directory.lookup(set())
         replayed = rederive(raw.body, headers, channels)
         live = ingest.captured.derived()
         assert sorted(o.event.id for o in replayed) == sorted(e["id"] for e in live)

@@ -8,8 +8,8 @@ from cryptography.fernet import Fernet
 
 from devtools.scratch import scratch_database
 from hanout_shared.contracts.whatsapp import MetaError
-from ingest.store import ChannelExists, IngestStore
-from ingest.token_cipher import TokenCipher
+from ingest.channels.store import ChannelExists, TokenCipher
+from ingest.store import IngestStore
 
 from .ingest_builders import PNID, a_channel, random_ref
 from .ingest_fakes import FakeStore

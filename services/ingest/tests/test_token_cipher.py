@@ -4,7 +4,7 @@ and rows written before encryption was configured still readable."""
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
-from ingest.token_cipher import TokenCipher, TokenKeyMissing
+from ingest.channels.store import TokenCipher, TokenKeyMissing
 
 
 def test_a_sealed_token_does_not_contain_the_token_and_opens_back() -> None:

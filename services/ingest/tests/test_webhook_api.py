@@ -125,7 +125,7 @@ async def test_a_disabled_number_is_dead_lettered_rather_than_delivered() -> Non
         await ingest.store.channels.update(
             ingest.workspace_id, "110928374650192", {"enabled": False}
         )
-        ingest.app.state.directory.invalidate()
+        ingest.deps.directory.invalidate()
         await ingest.post_webhook(*example("msg_text.json"))
         [dead] = ingest.captured.events(topics.WHATSAPP_DEADLETTER)
         assert dead["data"]["reason"] == "channel_disabled"
@@ -176,7 +176,7 @@ async def test_when_kafka_does_not_acknowledge_the_answer_is_503() -> None:
         async def never_acks(*args: object, **kwargs: object) -> object:
             return asyncio.get_running_loop().create_future()
 
-        ingest.app.state.webhook_sink.send = never_acks
+        ingest.deps.sink.send = never_acks
         response = await ingest.post_webhook(*example("msg_text.json"))
         assert response.status_code == 503
         assert response.json()["code"] == "kafka_unavailable"

@@ -87,7 +87,8 @@ async def test_derived_events_are_keyed_by_conversation_and_carry_whatsapp_time(
         event = json.loads(message.body)
         assert message.raw_message.key == event["subject"].encode()
         assert event["subject"] == f"{ingest.workspace_id}:110928374650192:212612345678"
-        assert event["time"] == "2026-07-01T10:00:05Z"
+        assert event["time"] == "2026-05-07T09:00:05Z"
+        assert event["data"]["contact"]["phone_e164"] == "+212612345678"
         assert message.headers["content-type"] == "application/cloudevents+json"
 
 

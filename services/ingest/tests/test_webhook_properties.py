@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.meta import Delivery, translate
+from ingest.webhooks.model.translate import Delivery, translate
 
 from .ingest_builders import a_channel, example, example_names, sign
 from .ingest_harness import running_ingest

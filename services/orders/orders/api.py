@@ -5,33 +5,28 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from hanout_shared.platform.auth import Admin, Agent
 from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
 from hanout_shared.platform.logs import correlation_id
+from hanout_shared.platform.service import dependencies
 from orders import lifecycle
-from orders.handlers import OutboxRelay
+from orders.api_models import Cancellation, OrderPage, StageMove, expected_version, now
+from orders.deps import OrdersDeps
 from orders.model import (
     Actor,
-    Cancellation,
     Cause,
     Change,
     NewOrder,
     Order,
     OrderDetail,
-    OrderPage,
     OrderPatch,
     Pipeline,
     PipelineSpec,
-    StageMove,
     default_pipeline,
-    expected_version,
-    now,
     parse_number,
 )
-from orders.settings import OrdersSettings
-from orders.store import Store
 
 router = APIRouter(tags=["orders"])
 
@@ -59,12 +54,15 @@ def _conflict(order: Order) -> ApiError:
 
 
 class Desk:
-    """What a route works with: the caller's workspace, the store and the outbox relay."""
+    """What a route works with: the caller's workspace and cause, and the service's deps."""
 
-    def __init__(self, request: Request, agent: Agent, response: Response) -> None:
-        self.store: Store = request.app.state.store
-        self.relay: OutboxRelay = request.app.state.relay
-        self.settings: OrdersSettings = request.app.state.settings
+    def __init__(
+        self,
+        deps: Annotated[OrdersDeps, Depends(dependencies)],
+        agent: Agent,
+        response: Response,
+    ) -> None:
+        self.deps, self.store = deps, deps.store
         self.workspace_id, self.response = agent.workspace_id, response
         self.cause = Cause(
             actor=Actor(id=agent.agent_id, name=agent.name),
@@ -100,7 +98,7 @@ class Desk:
             return await self.shown(order)
         if not await self.store.orders.apply(change, expected):
             raise _conflict(await self.order(order_id))
-        await self.relay.publish(order_id)
+        await self.deps.publish(order_id)
         return await self.shown(change.order)
 
     async def customer(self, customer_id: str) -> str:
@@ -136,9 +134,7 @@ async def create_order(draft: NewOrder, desk: Ops, key: IdempotencyKey = None) -
     if key and (done := await desk.replay(key, request_hash)):
         return done
     customer_id = await desk.customer(draft.customer_id)
-    number = await desk.store.counters.next_number(
-        desk.workspace_id, desk.settings.first_order_number
-    )
+    number = await desk.store.counters.next_number(desk.workspace_id, desk.deps.first_order_number)
     change = lifecycle.place(
         draft.model_copy(update={"customer_id": customer_id}),
         order_id=str(uuid.uuid4()),
@@ -151,7 +147,7 @@ async def create_order(draft: NewOrder, desk: Ops, key: IdempotencyKey = None) -
         # A concurrent double submit took the key first: answer with its order, as a replay.
         return await desk.replay(key or "", request_hash) or change.order
     desk.response.headers["Location"] = f"/orders/{change.order.id}"
-    await desk.relay.publish(change.order.id)
+    await desk.deps.publish(change.order.id)
     return await desk.shown(change.order)
 
 

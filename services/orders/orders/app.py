@@ -2,13 +2,16 @@
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 
+from hanout_shared.contracts import topics
+from hanout_shared.platform.consuming import Consumers
 from hanout_shared.platform.kafka import make_broker
 from hanout_shared.platform.logs import configure_logging
+from hanout_shared.platform.outbox import OutboxRelay
 from hanout_shared.platform.service import build_service
 from orders import api, handlers
-from orders.handlers import OutboxRelay
+from orders.deps import OrdersDeps
 from orders.settings import OrdersSettings
 from orders.store import Store, connect
 
@@ -21,7 +24,6 @@ def create_app(
 ) -> FastAPI:
     settings = settings or OrdersSettings()
     configure_logging("orders", settings.log_level)
-    handlers.name_consumer_group(settings.consumer_group)
     registry = CollectorRegistry()
     broker = broker or make_broker(
         settings.kafka_bootstrap_servers, client_id="orders", registry=registry
@@ -29,17 +31,21 @@ def create_app(
     client = connect(settings.mongodb_url)
     store = store or Store(client[settings.mongodb_database])
     relay = OutboxRelay(
-        store.orders,
+        [store.orders.outbox],
+        {topics.ORDERS_EVENTS: handlers.order_events},
         broker,
         interval_s=settings.outbox_sweep_interval_s,
         timeout_s=settings.publish_timeout_s,
-    )
-    poison = Counter(
-        "orders_poison_messages",
-        "Consumed messages skipped because they can never be processed",
-        ["topic", "reason"],
         registry=registry,
     )
+    consumers: Consumers[OrdersDeps] = Consumers(
+        service="orders",
+        group=settings.consumer_group,
+        deadletter_topic=topics.ORDERS_DEADLETTER,
+        registry=registry,
+    )
+    handlers.subscribe(consumers)
+    deps = OrdersDeps(store=store, relay=relay, first_order_number=settings.first_order_number)
     return build_service(
         name="orders",
         settings=settings,
@@ -47,8 +53,8 @@ def create_app(
         registry=registry,
         mongo=client,
         routers=[api.router],
-        kafka_routers=[handlers.router],
-        state={"store": store, "relay": relay, "poison_messages": poison, "settings": settings},
+        kafka_routers=[handlers.router, consumers.router],
+        deps=deps,
         on_startup=[store.ensure_indexes, relay.start],
         on_shutdown=[relay.stop],
         description="Orders, order numbers, the pipeline of stages, history and audit.",

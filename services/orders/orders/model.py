@@ -1,6 +1,7 @@
-"""The order service's records and requests: orders, their history, pipelines of stages."""
+"""Orders' domain values and pure rules: orders, their history, pipelines of stages, and what an
+agent asks for (a new order, an edit, a pipeline)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, NamedTuple
 
@@ -8,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hanout_shared.contracts.envelope import CloudEvent
 from hanout_shared.contracts.orders import STANDARD_STATES, OrderLine, Stage
-from hanout_shared.platform.errors import ApiError
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -69,12 +69,6 @@ class Pipeline(BaseModel):
         return to_id in self.transitions.get(from_id, [])
 
 
-def now() -> datetime:
-    """UTC now at the store's millisecond precision, so a round trip compares equal."""
-    at = datetime.now(UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
-
-
 class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -114,7 +108,11 @@ class OrderFields(BaseModel):
 class NewOrder(OrderFields):
     customer_id: Name
     conversation_key: Name | None = Field(default=None, description="The chat it came from")
-    phone_number_id: Name | None = Field(default=None, description="The business number")
+    phone_number_id: Name | None = Field(
+        default=None,
+        description="The business number (phone_number_id) the conversation is on; send it "
+        "with conversation_key. Older clients that omit it get it read from the key.",
+    )
 
 
 class OrderPatch(BaseModel):
@@ -128,16 +126,6 @@ class OrderPatch(BaseModel):
     shipping_address: Text | None = None
     payment_method: PaymentMethod | None = None
     note: Text | None = None
-    expected_version: int | None = Field(default=None, ge=1, description="Or send If-Match")
-
-
-class StageMove(BaseModel):
-    stage_id: StageId
-    expected_version: int | None = Field(default=None, ge=1, description="Or send If-Match")
-
-
-class Cancellation(BaseModel):
-    reason: Text | None = None
     expected_version: int | None = Field(default=None, ge=1, description="Or send If-Match")
 
 
@@ -185,11 +173,6 @@ class OrderDetail(Order):
     history: list[HistoryEntry]
 
 
-class OrderPage(BaseModel):
-    items: list[Order] = Field(description="Most recent first")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
-
-
 class Change(NamedTuple):
     """An order after a change, the history entry recording it, and the events it emits."""
 
@@ -227,20 +210,7 @@ def parse_number(text: str) -> int | None:
 
 
 def phone_number_id_of(conversation_key: str | None) -> str | None:
-    """Conversation key = workspace:phone_number_id:contact (ARCHITECTURE.md §2)."""
+    """The business number inside a conversation key (workspace:phone_number_id:contact,
+    ARCHITECTURE.md §2): only for older clients that send the key without phone_number_id."""
     parts = (conversation_key or "").split(":")
     return parts[1] if len(parts) == 3 and parts[1] else None
-
-
-def expected_version(if_match: str | None, in_body: int | None) -> int:
-    """The version the caller saw, from If-Match or the body; 428 when it sent neither."""
-    header = (if_match or "").removeprefix("W/").strip('"') or None
-    if header is not None and not header.isdigit():
-        detail = {"field": "header.If-Match", "message": 'must be an order version, e.g. "3"'}
-        raise ApiError(422, "validation_failed", "Invalid request: header.If-Match", [detail])
-    if header is not None and in_body is not None and int(header) != in_body:
-        raise ApiError(422, "validation_failed", "If-Match and expected_version disagree")
-    if header is None and in_body is None:
-        message = "Send the order version you saw, as If-Match or expected_version"
-        raise ApiError(428, "version_required", message)
-    return in_body if in_body is not None else int(header or 0)

@@ -6,18 +6,18 @@ from decimal import Decimal
 from typing import Any
 
 from bson.codec_options import CodecOptions
-from pydantic import TypeAdapter
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from hanout_shared.contracts import topics
 from hanout_shared.contracts.envelope import CloudEvent
-from hanout_shared.contracts.orders import OrdersEvent
+from hanout_shared.platform.outbox import Outbox, outbox_entries
 from orders.model import Change, Order, OrderDetail, Pipeline
 
 Document = dict[str, Any]
-_events: TypeAdapter[CloudEvent] = TypeAdapter(OrdersEvent)
-_NOT_LISTED = {"history": 0, "outbox": 0, "idempotency": 0, "request_hash": 0}
+_NOT_SHOWN = {"outbox": 0, "outbox_lease": 0, "idempotency": 0, "request_hash": 0}
+_NOT_LISTED = _NOT_SHOWN | {"history": 0}
 # No Decimal codec: a Decimal reaching pymongo is refused, so money is never stored as a float.
 CODEC: CodecOptions[Document] = CodecOptions(document_class=dict, tz_aware=True)
 _ORDER_MONEY = ("shipping_fee", "total")
@@ -73,11 +73,17 @@ def _scoped(workspace_id: str, key: str) -> str:
     return json.dumps([workspace_id, key])
 
 
+def _outbox_entries(events: list[CloudEvent]) -> list[Document]:
+    return outbox_entries(topics.ORDERS_EVENTS, events)
+
+
 class OrderStore:
-    """Orders, each carrying its history and an outbox of events not yet published."""
+    """Orders, each carrying its history and an outbox of events not yet published (`outbox`,
+    read and emptied by the platform's relay)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._orders = db["orders"]
+        self.outbox = Outbox(self._orders)
 
     async def ensure_indexes(self) -> None:
         ws = ("workspace_id", ASCENDING)
@@ -87,13 +93,13 @@ class OrderStore:
         await self._orders.create_index([("idempotency", ASCENDING)], unique=True, sparse=True)
         for field in ("customer_id", "stage.id", "stage.state", "conversation_key"):
             await self._orders.create_index([ws, (field, ASCENDING), ("number", DESCENDING)])
-        await self._orders.create_index([("outbox.id", ASCENDING)], sparse=True)
+        await self.outbox.ensure_indexes()
 
     async def insert(self, change: Change, idempotency_key: str | None, request_hash: str) -> bool:
         """Store a new order with its events; False if its idempotency key is already taken."""
         doc = _stored(change.order) | {"_id": change.order.id, "request_hash": request_hash}
         doc |= {"history": [change.entry.model_dump()]}
-        doc |= {"outbox": [event.model_dump(mode="json") for event in change.events]}
+        doc |= {"outbox": _outbox_entries(change.events)}
         if idempotency_key is not None:
             doc["idempotency"] = _scoped(change.order.workspace_id, idempotency_key)
         try:
@@ -107,7 +113,7 @@ class OrderStore:
     async def by_idempotency_key(self, workspace_id: str, key: str) -> tuple[Order, str] | None:
         """The order a key created and the hash of the request that created it."""
         query = {"idempotency": _scoped(workspace_id, key), "workspace_id": workspace_id}
-        doc = await self._orders.find_one(query, {"history": 0, "outbox": 0})
+        doc = await self._orders.find_one(query, {"history": 0, "outbox": 0, "outbox_lease": 0})
         return (_order(doc), doc["request_hash"]) if doc else None
 
     async def apply(self, change: Change, expected_version: int) -> bool:
@@ -116,7 +122,7 @@ class OrderStore:
         query = {"_id": order.id, "workspace_id": order.workspace_id, "version": expected_version}
         pushes = {
             "history": change.entry.model_dump(),
-            "outbox": {"$each": [event.model_dump(mode="json") for event in change.events]},
+            "outbox": {"$each": _outbox_entries(change.events)},
         }
         update = {"$set": _stored(order), "$push": pushes}
         result = await self._orders.update_one(query, update)
@@ -135,8 +141,7 @@ class OrderStore:
         return await self._detail({"workspace_id": workspace_id, "number": number})
 
     async def _detail(self, query: Document) -> OrderDetail | None:
-        projection = {"outbox": 0, "idempotency": 0, "request_hash": 0}
-        doc = await self._orders.find_one(query, projection)
+        doc = await self._orders.find_one(query, _NOT_SHOWN)
         return OrderDetail.model_validate(_fields(doc)) if doc else None
 
     async def newest_first(
@@ -156,22 +161,6 @@ class OrderStore:
     async def stages_in_use(self, workspace_id: str, stage_ids: list[str]) -> list[str]:
         query = {"workspace_id": workspace_id, "stage.id": {"$in": stage_ids}}
         return sorted(await self._orders.distinct("stage.id", query))
-
-    async def pending_events(self, order_id: str) -> list[CloudEvent]:
-        doc = await self._orders.find_one({"_id": order_id}, {"outbox": 1})
-        return [_events.validate_python(event) for event in (doc or {}).get("outbox", [])]
-
-    async def mark_published(self, order_id: str, event_ids: list[str]) -> None:
-        doc = await self._orders.find_one({"_id": order_id}, {"outbox": 1})
-        sent = [event for event in (doc or {}).get("outbox", []) if event.get("id") in event_ids]
-        if sent:
-            # The stored documents themselves: FerretDB v1 ignores a $pull by condition, and
-            # events pushed meanwhile are left alone.
-            await self._orders.update_one({"_id": order_id}, {"$pullAll": {"outbox": sent}})
-
-    async def with_pending_events(self, limit: int) -> list[str]:
-        query = {"outbox.id": {"$exists": True}}
-        return [doc["_id"] async for doc in self._orders.find(query, {"_id": 1}).limit(limit)]
 
 
 class PipelineStore:

@@ -1,19 +1,55 @@
 """A dict-backed stand-in for the orders store, with the same collections and method names."""
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter
-
-from hanout_shared.contracts.envelope import CloudEvent
-from hanout_shared.contracts.orders import OrdersEvent
+from hanout_shared.contracts import topics
+from hanout_shared.platform.outbox import outbox_entries
 from orders.model import Change, Order, OrderDetail, Pipeline
 
-_events: TypeAdapter[CloudEvent] = TypeAdapter(OrdersEvent)
+
+class FakeOutbox:
+    """The platform's `Outbox` over the fake orders' rows (`row["outbox"]`)."""
+
+    def __init__(self, rows: dict[str, dict[str, Any]]) -> None:
+        self._rows, self.name = rows, "orders"
+        self.leases: dict[str, datetime] = {}
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    async def pending(self, doc_id: str) -> list[dict[str, Any]]:
+        return list(self._rows[doc_id]["outbox"]) if doc_id in self._rows else []
+
+    async def clear(self, doc_id: str, entries: Sequence[dict[str, Any]]) -> None:
+        row = self._rows[doc_id]
+        row["outbox"] = [entry for entry in row["outbox"] if entry not in entries]
+
+    async def stale(self, older_than: datetime, limit: int) -> list[str]:
+        found = [
+            doc_id
+            for doc_id, row in self._rows.items()
+            if any(entry["at"] < older_than for entry in row["outbox"])
+        ]
+        return found[:limit]
+
+    async def claim(self, doc_id: str, until: datetime) -> bool:
+        held = self.leases.get(doc_id)
+        if held is not None and held > datetime.now(until.tzinfo):
+            return False
+        self.leases[doc_id] = until
+        return True
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        times = [entry["at"] for row in self._rows.values() for entry in row["outbox"]]
+        return len(times), min(times, default=None)
 
 
 class FakeOrders:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
+        self.outbox = FakeOutbox(self.rows)
 
     async def ensure_indexes(self) -> None:
         return None
@@ -30,7 +66,7 @@ class FakeOrders:
         self.rows[order.id] = {
             "order": order,
             "history": [change.entry],
-            "outbox": [event.model_dump(mode="json") for event in change.events],
+            "outbox": outbox_entries(topics.ORDERS_EVENTS, change.events),
             "key": idempotency_key,
             "hash": request_hash,
         }
@@ -48,7 +84,7 @@ class FakeOrders:
             return False
         row["order"] = change.order
         row["history"].append(change.entry)
-        row["outbox"].extend(event.model_dump(mode="json") for event in change.events)
+        row["outbox"].extend(outbox_entries(topics.ORDERS_EVENTS, change.events))
         return True
 
     def _mine(self, workspace_id: str) -> list[dict[str, Any]]:
@@ -89,17 +125,6 @@ class FakeOrders:
     async def stages_in_use(self, workspace_id: str, stage_ids: list[str]) -> list[str]:
         used = {row["order"].stage.id for row in self._mine(workspace_id)}
         return sorted(used & set(stage_ids))
-
-    async def pending_events(self, order_id: str) -> list[CloudEvent]:
-        outbox = self.rows[order_id]["outbox"] if order_id in self.rows else []
-        return [_events.validate_python(event) for event in outbox]
-
-    async def mark_published(self, order_id: str, event_ids: list[str]) -> None:
-        row = self.rows[order_id]
-        row["outbox"] = [event for event in row["outbox"] if event["id"] not in event_ids]
-
-    async def with_pending_events(self, limit: int) -> list[str]:
-        return [order_id for order_id, row in self.rows.items() if row["outbox"]][:limit]
 
 
 class FakePipelines:

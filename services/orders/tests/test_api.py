@@ -11,9 +11,11 @@ import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
 from hanout_shared.contracts import topics
-from orders import handlers
+from hanout_shared.platform import outbox
+from hanout_shared.platform.errors import ApiError
+from hanout_shared.platform.outbox import OutboxRelay
+from orders.api_models import expected_version
 from orders.app import create_app
-from orders.handlers import OutboxRelay
 from orders.settings import OrdersSettings
 
 from .orders_builders import an_order, auth, random_ref
@@ -55,7 +57,7 @@ async def desk() -> AsyncIterator[Desk]:
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
-            yield Desk(client, store, app.state.relay, random_ref("ws"), events)
+            yield Desk(client, store, app.state.deps.relay, random_ref("ws"), events)
 
 
 async def test_an_order_is_created_with_a_number_a_total_and_an_event(desk: Desk) -> None:
@@ -71,7 +73,19 @@ async def test_an_order_is_created_with_a_number_a_total_and_an_event(desk: Desk
     assert event["type"] == "orders.order.created" and event["actorname"] == "Salma"
     assert event["data"]["order"]["total"] == "654.80"
     assert event["correlationid"] == response.headers["x-correlation-id"]
-    assert await desk.store.orders.pending_events(order["id"]) == []
+    assert await desk.store.orders.outbox.pending(order["id"]) == []
+
+
+async def test_the_business_number_sent_is_kept_and_an_older_clients_is_read_from_the_key(
+    desk: Desk,
+) -> None:
+    key = f"{desk.workspace}:1109:212612"
+    sent = (await desk.create(an_order(conversation_key=key, phone_number_id="1109"))).json()
+    older = (await desk.create(an_order(conversation_key=key))).json()
+    assert sent["phone_number_id"] == older["phone_number_id"] == "1109"
+    assert [e["data"]["order"]["phone_number_id"] for e in desk.events] == ["1109", "1109"]
+    schema = (await desk.client.get("/openapi.json")).json()["components"]["schemas"]
+    assert "conversation" in schema["NewOrder"]["properties"]["phone_number_id"]["description"]
 
 
 async def test_numbers_follow_each_other_per_workspace(desk: Desk) -> None:
@@ -257,13 +271,13 @@ async def test_an_event_that_kafka_refused_stays_pending_and_is_relayed_later(
     async def kafka_down(*_: object) -> None:
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(handlers, "publish_event", kafka_down)
+    monkeypatch.setattr(outbox, "publish_event", kafka_down)
     order = (await desk.create()).json()
-    assert len(await desk.store.orders.pending_events(order["id"])) == 1 and desk.events == []
+    assert len(await desk.store.orders.outbox.pending(order["id"])) == 1 and desk.events == []
     monkeypatch.undo()
-    assert await desk.relay.sweep() == 0
+    assert await desk.relay.sweep(settled_s=0) == 0
     assert [event["data"]["order"]["order_id"] for event in desk.events] == [order["id"]]
-    assert await desk.store.orders.pending_events(order["id"]) == []
+    assert await desk.store.orders.outbox.pending(order["id"]) == []
 
 
 async def test_health_and_docs_need_no_token(desk: Desk) -> None:
@@ -273,3 +287,14 @@ async def test_health_and_docs_need_no_token(desk: Desk) -> None:
     assert "customers.events.v1" in str(spec["channels"])
     paths = (await desk.client.get("/openapi.json")).json()["paths"]
     assert {"/orders", "/orders/{order_id}/stage", "/pipeline"} <= set(paths)
+
+
+def test_the_expected_version_comes_from_if_match_or_the_body() -> None:
+    assert expected_version('"3"', None) == 3
+    assert expected_version('W/"4"', 4) == 4
+    assert expected_version(None, 2) == 2
+    with pytest.raises(ApiError) as missing:
+        expected_version(None, None)
+    assert missing.value.status == 428
+    with pytest.raises(ApiError):
+        expected_version('"3"', 4)

@@ -9,14 +9,16 @@ from typing import Any
 import httpx
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from prometheus_client import CollectorRegistry
 
 from hanout_shared.contracts import topics
 from hanout_shared.contracts.customers import CustomerCard, CustomerCreated, CustomerCreatedEvent
 from hanout_shared.contracts.envelope import CONTENT_TYPE
+from hanout_shared.platform.outbox import OutboxRelay
 from orders import handlers, lifecycle
+from orders.api_models import now
 from orders.app import create_app
-from orders.handlers import OutboxRelay
-from orders.model import Cause, NewOrder, default_pipeline, now
+from orders.model import Cause, NewOrder, default_pipeline
 from orders.settings import OrdersSettings
 
 from .orders_builders import a_merge, an_order, auth, random_ref
@@ -30,6 +32,7 @@ class World:
     store: FakeStore
     workspace: str
     events: list[dict[str, Any]] = field(default_factory=list)
+    letters: list[dict[str, Any]] = field(default_factory=list)
 
     async def order_for(self, customer_id: str) -> dict[str, Any]:
         response = await self.client.post(
@@ -51,16 +54,21 @@ class World:
 async def world() -> AsyncIterator[World]:
     store, broker = FakeStore(), KafkaBroker()
     events: list[dict[str, Any]] = []
+    letters: list[dict[str, Any]] = []
 
     @broker.subscriber(topics.ORDERS_EVENTS)
     async def collect(message: KafkaMessage) -> None:
         events.append(json.loads(message.body))
 
+    @broker.subscriber(topics.ORDERS_DEADLETTER)
+    async def collect_letter(message: KafkaMessage) -> None:
+        letters.append(json.loads(message.body))
+
     app = create_app(OrdersSettings(), broker=broker, store=store)  # type: ignore[arg-type]
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
-            yield World(broker, client, store, random_ref("ws"), events)
+            yield World(broker, client, store, random_ref("ws"), events, letters)
 
 
 async def test_a_merge_repoints_the_absorbed_customers_orders(world: World) -> None:
@@ -117,22 +125,35 @@ async def test_other_customer_events_are_ignored(world: World) -> None:
     assert world.events == []
 
 
-async def test_an_unreadable_event_is_counted_and_skipped_not_retried(world: World) -> None:
+async def test_an_unreadable_event_is_dead_lettered_and_counted_not_retried(
+    world: World,
+) -> None:
     body = a_merge(world.workspace, "cus-a", ["cus-b"]).model_dump(mode="json")
     del body["data"]["survivor_id"]
     await world.deliver(body)
     await world.deliver(b"{not json")
+    assert [letter["data"]["reason"] for letter in world.letters] == [
+        "invalid_event",
+        "undecodable",
+    ]
+    assert {letter["data"]["topic"] for letter in world.letters} == {topics.CUSTOMERS_EVENTS}
+    assert world.letters[0]["workspaceid"] == world.workspace
     metrics = (await world.client.get("/metrics")).text
-    line = 'orders_poison_messages_total{reason="invalid_event",topic="customers.events.v1"} 2.0'
-    assert line in metrics
+    for reason in ("invalid_event", "undecodable"):
+        line = f'hanout_dead_lettered_events_total{{reason="{reason}",topic="customers.events.v1"}}'
+        assert f"{line} 1.0" in metrics
+    assert world.events == []
 
 
 def test_the_consumer_group_follows_the_setting() -> None:
     store: Any = FakeStore()
     assert OrdersSettings().consumer_group == "orders"
     for group in ("orders-eu", "orders"):
-        create_app(OrdersSettings(consumer_group=group), broker=KafkaBroker(), store=store)
-        assert handlers.customer_events.group_id == group
+        broker = KafkaBroker()
+        create_app(OrdersSettings(consumer_group=group), broker=broker, store=store)
+        subscribers: list[Any] = list(broker.subscribers)
+        names = {s.group_id: [t.name for t in s.topics] for s in subscribers}
+        assert names[group] == [topics.CUSTOMERS_EVENTS]
 
 
 async def test_two_publishes_of_one_order_at_once_send_its_events_once(world: World) -> None:
@@ -145,8 +166,12 @@ async def test_two_publishes_of_one_order_at_once_send_its_events_once(world: Wo
         cause=Cause(actor=None, at=now()),
     )
     await world.store.orders.insert(change, None, "hash")
-    orders: Any = world.store.orders
-    relay = OutboxRelay(orders, world.broker, interval_s=1, timeout_s=5)
-    assert await asyncio.gather(*[relay.publish(change.order.id) for _ in range(3)]) == [True] * 3
+    outbox: Any = world.store.orders.outbox
+    publishers = {topics.ORDERS_EVENTS: handlers.order_events}
+    relay = OutboxRelay(
+        [outbox], publishers, world.broker, interval_s=1, timeout_s=5, registry=CollectorRegistry()
+    )
+    published = await asyncio.gather(*[relay.publish(outbox, change.order.id) for _ in range(3)])
+    assert published == [True] * 3
     assert [e["subject"] for e in world.events] == [change.order.id]
-    assert await world.store.orders.pending_events(change.order.id) == []
+    assert await outbox.pending(change.order.id) == []

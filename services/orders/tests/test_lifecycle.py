@@ -13,6 +13,7 @@ from hanout_shared.contracts.orders import (
 )
 from hanout_shared.platform.errors import ApiError
 from orders import lifecycle
+from orders.api_models import now
 from orders.model import (
     Actor,
     Cause,
@@ -22,8 +23,6 @@ from orders.model import (
     PipelineSpec,
     PipelineStage,
     default_pipeline,
-    expected_version,
-    now,
     parse_number,
 )
 
@@ -96,6 +95,14 @@ def test_the_creation_event_carries_what_subscribers_need_and_who_did_it() -> No
     assert event.data.order.phone_number_id == "1109"
     assert event.data.order.stage.state == "new"
     assert change.entry.kind == "created" and change.entry.by == SALMA.actor
+
+
+def test_the_business_number_sent_is_kept_over_the_one_in_the_key() -> None:
+    assert placed(conversation_key="ws-1:1109:2126", phone_number_id="2207").phone_number_id == (
+        "2207"
+    )
+    assert placed(conversation_key="ws-1:1109:2126").phone_number_id == "1109"
+    assert placed().phone_number_id is None
 
 
 def test_a_conversation_of_another_workspace_is_refused() -> None:
@@ -209,17 +216,6 @@ def test_a_renamed_stage_shows_its_new_name_but_history_keeps_the_old() -> None:
     pipeline = lifecycle.build_pipeline("ws-1", PipelineSpec(stages=renamed), 1)
     assert pipeline.current(order.stage).name == "New" and order.stage.name == "Nouvelle"
     assert lifecycle.removed_stages(default_pipeline("ws-1"), pipeline)[0] == "confirmed"
-
-
-def test_the_expected_version_comes_from_if_match_or_the_body() -> None:
-    assert expected_version('"3"', None) == 3
-    assert expected_version('W/"4"', 4) == 4
-    assert expected_version(None, 2) == 2
-    with pytest.raises(ApiError) as missing:
-        expected_version(None, None)
-    assert missing.value.status == 428
-    with pytest.raises(ApiError):
-        expected_version('"3"', 4)
 
 
 def test_order_numbers_parse_with_or_without_the_hash() -> None:

@@ -18,7 +18,8 @@ from devtools.services import ServiceProcess, infra_env
 from hanout_shared.contracts import topics
 from hanout_shared.contracts.envelope import CONTENT_TYPE
 from orders import lifecycle
-from orders.model import Actor, Cause, NewOrder, default_pipeline, now
+from orders.api_models import now
+from orders.model import Actor, Cause, NewOrder, default_pipeline
 from orders.store import Store
 
 from .orders_builders import a_merge, an_order, auth, random_ref
@@ -264,7 +265,7 @@ async def test_an_event_left_pending_by_a_crash_is_published_by_the_relay(
         await events.until(lambda _: len(events.of(workspace)) == 1)
         assert events.of(workspace)[0]["id"] == change.events[0].id
         deadline = time.monotonic() + 10
-        while await store.orders.pending_events(change.order.id):
+        while await store.orders.outbox.pending(change.order.id):
             assert time.monotonic() < deadline, "the relay never marked the event published"
             await asyncio.sleep(0.1)
     finally:

@@ -2,13 +2,16 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from devtools.scratch import scratch_database
+from hanout_shared.contracts import topics
 from orders import lifecycle
-from orders.model import Actor, Cause, NewOrder, Order, OrderPatch, default_pipeline, now
+from orders.api_models import now
+from orders.model import Actor, Cause, NewOrder, Order, OrderPatch, default_pipeline
 from orders.store import Store, centimes, mad
 
 from .orders_builders import an_order, random_ref
@@ -106,15 +109,25 @@ async def test_pages_are_newest_first_and_filtered(store: Store) -> None:
     assert found is not None and found.id == orders[1].id
 
 
-async def test_the_outbox_keeps_events_until_marked_published(store: Store) -> None:
+async def test_the_outbox_keeps_events_until_cleared(store: Store) -> None:
     workspace = random_ref("ws")
     order = await placed(store, workspace)
-    [pending] = await store.orders.pending_events(order.id)
-    assert pending.type == "orders.order.created"
-    assert order.id in await store.orders.with_pending_events(10_000)
-    await store.orders.mark_published(order.id, [pending.id])
-    assert await store.orders.pending_events(order.id) == []
-    assert order.id not in await store.orders.with_pending_events(10_000)
+    change = lifecycle.edit(order, OrderPatch(note="Appeler avant"), SALMA)
+    assert change is not None and await store.orders.apply(change, expected_version=1)
+    outbox = store.orders.outbox
+    created, edited = await outbox.pending(order.id)
+    assert (
+        created["event"]["type"] == "orders.order.created"
+        and created["topic"] == topics.ORDERS_EVENTS
+    )
+    assert edited["id"] == change.events[0].id
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert order.id in await outbox.stale(later, 10_000)
+    await outbox.clear(order.id, [created])
+    assert await outbox.pending(order.id) == [edited]
+    await outbox.clear(order.id, [edited])
+    assert await outbox.pending(order.id) == []
+    assert order.id not in await outbox.stale(later, 10_000)
 
 
 async def test_pipelines_save_only_over_the_version_seen(store: Store) -> None:

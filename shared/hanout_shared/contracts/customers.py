@@ -60,6 +60,9 @@ class ContactMatched(Contract):
     """Who a conversation's contact is, as far as the customer base can tell."""
 
     conversation_key: str
+    phone_number_id: str | None = Field(
+        default=None, description="The business number the conversation is on"
+    )
     outcome: Literal["known", "unknown", "duplicates"]
     customer_id: str | None = Field(default=None, description="Set when the outcome is known")
     candidate_ids: list[str] = Field(default=[], description="Set when there are duplicates")

@@ -134,19 +134,24 @@ async def _create(admin: AIOKafkaAdminClient, topics: list[NewTopic]) -> None:
 
 
 async def wait_for_kafka(bootstrap_servers: str, timeout_s: float) -> None:
-    """Retry until the broker answers: services may start before Kafka is ready."""
+    """Retry until the broker answers and can coordinate consumer groups: services may start
+    before Kafka is ready. A fresh broker creates its offsets topic on the first coordinator
+    lookup and has no coordinator until then; a consumer started earlier logs each failed lookup
+    at ERROR (aiokafka's GroupCoordinatorNotAvailableError)."""
     deadline = time.monotonic() + timeout_s
     while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
         try:
-            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
             await admin.start()
-            await admin.close()
+            await admin.find_coordinator("hanout-readiness-probe")
             return
         except (KafkaError, OSError) as exc:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"Kafka at {bootstrap_servers} is not reachable") from exc
+                raise TimeoutError(f"Kafka at {bootstrap_servers} is not ready") from exc
             logger.warning("waiting for Kafka", extra={"error": str(exc)})
-            await asyncio.sleep(1.0)
+        finally:
+            await admin.close()
+        await asyncio.sleep(1.0)
 
 
 async def publish_event(publisher: DefaultPublisher, event: CloudEvent) -> None:

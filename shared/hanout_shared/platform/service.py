@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response, params
+from fastapi import APIRouter, FastAPI, Request, Response, params
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -123,6 +123,13 @@ def _limit_json_bodies(router: APIRouter, max_bytes: int) -> None:
         route.responses.setdefault(413, {"description": description, "content": content})
 
 
+async def dependencies(request: Request) -> Any:
+    """The service's dependencies object, built by its `app.py`: `Depends(dependencies)` in a
+    route (annotated with the service's own type); handlers get it as `deps` from the context.
+    Async so FastAPI calls it inline: a plain function would cost a thread hop per request."""
+    return request.app.state.deps
+
+
 def build_service(
     *,
     name: str,
@@ -132,6 +139,7 @@ def build_service(
     mongo: AsyncMongoClient[Any],
     routers: Sequence[APIRouter] = (),
     kafka_routers: Sequence[KafkaRouter] = (),
+    deps: object | None = None,
     state: dict[str, Any] | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
@@ -139,11 +147,12 @@ def build_service(
 ) -> FastAPI:
     """The FastAPI app of a service, with its broker started and stopped in the lifespan.
 
-    `state` objects (stores, publishers' collaborators) are put both in FastStream's context,
-    for handlers, and on `app.state`, for routes.
+    `deps`, the service's one dependencies object, is put both in FastStream's context (as
+    `deps`, for handlers) and on `app.state` (for routes, through `dependencies`).
     """
     for kafka_router in kafka_routers:
         broker.include_router(kafka_router)
+    broker.context.set_global("deps", deps)
     for key, value in (state or {}).items():
         broker.context.set_global(key, value)
 
@@ -176,6 +185,7 @@ def build_service(
         audience=settings.jwt_audience,
     )
     app.state.broker = broker
+    app.state.deps = deps
     for key, value in (state or {}).items():
         setattr(app.state, key, value)
     install_error_handlers(app)

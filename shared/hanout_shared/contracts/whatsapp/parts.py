@@ -25,6 +25,11 @@ class ContactIdentity(Contract):
     """Who the customer is on WhatsApp; any of the ids may be missing (BSUID-only users)."""
 
     wa_id: str | None = Field(default=None, description="Phone-based WhatsApp id, digits only")
+    phone_e164: str | None = Field(
+        default=None,
+        description="The contact's number in E.164 as ingest read it from the wa_id; None when "
+        "there is no wa_id or it is not a phone number",
+    )
     user_id: str | None = Field(default=None, description="Business-scoped user id (BSUID)")
     username: str | None = None
     profile_name: str | None = None

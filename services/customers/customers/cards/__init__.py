@@ -1,0 +1,1 @@
+"""The customer card: its API, lookups, search, settings and stats from orders."""

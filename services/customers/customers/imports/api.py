@@ -1,0 +1,109 @@
+"""HTTP routes of the CSV import: the upload is spooled to disk, then imported in the background
+while the client polls the job; nothing holds the whole file in memory."""
+
+import os
+import tempfile
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+
+from customers.deps import ERRORS, CustomersDep, CustomersDeps, now
+from customers.imports.job import run_import
+from customers.imports.model import ImportJob, ImportRow, OnDuplicate
+from hanout_shared.contracts import new_event_id
+from hanout_shared.platform.auth import Agent
+from hanout_shared.platform.errors import ApiError, not_found
+
+router = APIRouter(prefix="/customers/imports", tags=["import"])
+STALE_AFTER = timedelta(minutes=2)
+
+
+async def _spool(request: Request, deps: CustomersDeps) -> tuple[str, int]:
+    """The request body, streamed to a temporary file (never whole in memory)."""
+    fd, path = tempfile.mkstemp(prefix="import-", suffix=".csv", dir=deps.import_spool_dir)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > deps.import_max_bytes:
+                    limit = f"{deps.import_max_bytes // 1024**2} MiB"
+                    raise ApiError(413, "payload_too_large", f"An import is at most {limit}")
+                out.write(chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path, size
+
+
+_CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The CSV file itself: a header line (name, phone, city, address, tags, "
+        "status; French and Arabic names too), `,` or `;` separated, UTF-8 or Windows-1252.",
+        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Import customers from a CSV file sent as the request body; poll the job",
+    responses={**ERRORS, 413: ERRORS[422], 415: ERRORS[422]},
+    openapi_extra=_CSV_BODY,
+)
+async def start_import(
+    agent: Agent,
+    deps: CustomersDep,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    on_duplicate: Annotated[
+        OnDuplicate, Query(description="A row matching an existing card: skip it, or create it")
+    ] = "skip",
+) -> ImportJob:
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        message = "Send the CSV file as the raw request body (text/csv)"
+        raise ApiError(415, "unsupported_media_type", message)
+    path, size = await _spool(request, deps)
+    at = now()
+    job = ImportJob(
+        import_id=f"imp_{new_event_id().replace('-', '')}",
+        state="running",
+        on_duplicate=on_duplicate,
+        created_by=agent.agent_id,
+        created_at=at,
+        updated_at=at,
+        bytes_total=size,
+    )
+    await deps.store.imports.create(agent.workspace_id, job)
+    background.add_task(run_import, deps, job, path, agent)
+    response.headers["Location"] = f"/customers/imports/{job.import_id}"
+    return job
+
+
+@router.get("/{import_id}", summary="An import's state and counts (its progress)", responses=ERRORS)
+async def get_import(import_id: str, agent: Agent, deps: CustomersDep) -> ImportJob:
+    job = await deps.store.imports.get(agent.workspace_id, import_id)
+    if job is None:
+        raise not_found("Import")
+    if job.state == "running" and now() - job.updated_at > STALE_AFTER:
+        return job.model_copy(update={"state": "interrupted"})  # its process stopped mid-way
+    return job
+
+
+@router.get(
+    "/{import_id}/rows", summary="The rows refused or matching an existing card", responses=ERRORS
+)
+async def import_rows(
+    import_id: str,
+    agent: Agent,
+    deps: CustomersDep,
+    after: Annotated[int, Query(ge=0, description="Last row number already seen")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ImportRow]:
+    if await deps.store.imports.get(agent.workspace_id, import_id) is None:
+        raise not_found("Import")
+    return await deps.store.imports.rows(import_id, after, limit)

@@ -1,0 +1,1 @@
+"""Who wrote: identity keys, inbound contacts matched to cards, the key index."""

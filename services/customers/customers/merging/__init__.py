@@ -1,0 +1,1 @@
+"""Duplicate groups and merges."""

@@ -1,0 +1,1 @@
+"""Business numbers: the number selector, per-number settings and the synced templates."""

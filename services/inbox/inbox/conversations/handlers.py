@@ -1,0 +1,68 @@
+"""Kafka side of conversations: customers' messages, delivery statuses and customer matches."""
+
+from hanout_shared.contracts import topics
+from hanout_shared.contracts.customers import (
+    ContactMatchedEvent,
+    CustomerMergedEvent,
+    CustomersEvent,
+    CustomerUpdatedEvent,
+)
+from hanout_shared.contracts.whatsapp import (
+    InboundEvent,
+    MessageAcceptedEvent,
+    MessageFailedEvent,
+    MessageReceivedEvent,
+    StatusChangedEvent,
+    StatusEvent,
+)
+from hanout_shared.platform.consuming import Consumers
+from inbox.conversations import updates
+from inbox.deps import InboxDeps
+from inbox.kafka import GROUP_SUFFIXES, publish_events
+
+StatusFact = MessageAcceptedEvent | StatusChangedEvent | MessageFailedEvent
+CustomerFact = ContactMatchedEvent | CustomerUpdatedEvent | CustomerMergedEvent
+
+
+def subscribe(consumers: Consumers[InboxDeps]) -> None:
+    consumers.subscribe(
+        topics.WHATSAPP_INBOUND,
+        InboundEvent,
+        [MessageReceivedEvent],
+        on_message_received,
+        group_suffix=GROUP_SUFFIXES[topics.WHATSAPP_INBOUND],
+    )
+    consumers.subscribe(
+        topics.WHATSAPP_STATUS,
+        StatusEvent,
+        [MessageAcceptedEvent, StatusChangedEvent, MessageFailedEvent],
+        on_status,
+        group_suffix=GROUP_SUFFIXES[topics.WHATSAPP_STATUS],
+    )
+    consumers.subscribe(
+        topics.CUSTOMERS_EVENTS,
+        CustomersEvent,
+        [ContactMatchedEvent, CustomerUpdatedEvent, CustomerMergedEvent],
+        on_customer_event,
+        group_suffix=GROUP_SUFFIXES[topics.CUSTOMERS_EVENTS],
+    )
+
+
+async def on_message_received(event: MessageReceivedEvent, deps: InboxDeps) -> None:
+    await publish_events(await updates.receive(deps.store, event))
+
+
+async def on_status(event: StatusFact, deps: InboxDeps) -> None:
+    if isinstance(event, MessageAcceptedEvent):
+        await publish_events(await updates.accept(deps.store, event))
+    elif isinstance(event, StatusChangedEvent):
+        await publish_events(await updates.change_status(deps.store, event))
+    else:
+        await publish_events(await updates.fail(deps.store, event))
+
+
+async def on_customer_event(event: CustomerFact, deps: InboxDeps) -> None:
+    if isinstance(event, ContactMatchedEvent):
+        await publish_events(await updates.contact_matched(deps.store, event))
+    else:
+        await updates.customer_changed(deps.store, event)

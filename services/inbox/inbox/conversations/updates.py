@@ -1,0 +1,233 @@
+"""What each consumed fact does to a conversation: stored once, and the inbox events that say so."""
+
+import logging
+from typing import Any
+
+from hanout_shared.contracts import CloudEvent, deterministic_id
+from hanout_shared.contracts.customers import (
+    ContactMatchedEvent,
+    CustomerMergedEvent,
+    CustomerUpdatedEvent,
+)
+from hanout_shared.contracts.inbox import (
+    ConversationOpened,
+    ConversationOpenedEvent,
+    ConversationUpdated,
+    ConversationUpdatedEvent,
+    InboxMessageReceived,
+    InboxMessageReceivedEvent,
+    MessageUpdated,
+    MessageUpdatedEvent,
+)
+from hanout_shared.contracts.whatsapp import (
+    MessageAcceptedEvent,
+    MessageFailedEvent,
+    MessageReceivedEvent,
+    StatusChangedEvent,
+)
+from hanout_shared.platform.phones import wa_id_e164
+from inbox.conversations import messages
+from inbox.conversations.messages import Failure, Message, inbound_message_id, message_state
+from inbox.conversations.model import (
+    ContactMatch,
+    ConversationRow,
+    CustomerLink,
+    InboundChange,
+    conversation_id,
+    state,
+)
+from inbox.conversations.search import search_names
+from inbox.store import Store
+from inbox.values import SOURCE, to_ms
+
+logger = logging.getLogger("hanout.inbox")
+
+
+def _event(kind: Any, cause: CloudEvent, subject: str, data: Any, name: str) -> CloudEvent:
+    """Derived from the cause's id, so a redelivered cause publishes the very same event."""
+    event: CloudEvent = kind.create(
+        source=SOURCE,
+        workspaceid=cause.workspaceid,
+        subject=subject,
+        data=data,
+        id=deterministic_id(cause.id, name),
+        time=cause.time,
+        correlationid=cause.correlationid or cause.id,
+    )
+    return event
+
+
+def _updated(cause: CloudEvent, message: Message | None, reason: str) -> list[CloudEvent]:
+    if message is None:
+        return []
+    data = MessageUpdated(message=message_state(message), reason=reason)
+    return [_event(MessageUpdatedEvent, cause, message.conversation_id, data, "message.updated")]
+
+
+def _conversation(cause: CloudEvent, row: ConversationRow, reason: str) -> CloudEvent:
+    data = ConversationUpdated(conversation=state(row), reason=reason)
+    return _event(ConversationUpdatedEvent, cause, row.id, data, "conversation.updated")
+
+
+async def with_reactions(store: Store, workspace_id: str, found: list[Message]) -> list[Message]:
+    wamids = [m.wamid for m in found if m.wamid]
+    reactions = await store.reactions.for_wamids(workspace_id, wamids) if wamids else {}
+    return [
+        m.model_copy(update={"reactions": reactions.get(m.wamid, [])}) if m.wamid else m
+        for m in found
+    ]
+
+
+async def _react(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]:
+    data, ws = event.data, event.workspaceid
+    reaction = data.reaction
+    assert reaction is not None
+    reactor = data.contact.contact_id()
+    at = to_ms(data.sent_at)
+    if not await store.reactions.react(ws, reaction.message_id, reactor, reaction.emoji, at):
+        return []  # a later reaction of this customer is already shown
+    target = await store.messages.by_wamid(ws, reaction.message_id)
+    if target is None:
+        return []  # reacted to a message not stored (yet): it shows the reaction once it is
+    [shown] = await with_reactions(store, ws, [target])
+    return _updated(event, shown, "reaction")
+
+
+async def _store_message(store: Store, event: MessageReceivedEvent, message: Message) -> CloudEvent:
+    await store.messages.add_inbound(event.workspaceid, message)
+    data = InboxMessageReceived(message=message_state(message))
+    return _event(InboxMessageReceivedEvent, event, message.conversation_id, data, "received")
+
+
+def _change(event: MessageReceivedEvent, effect: messages.Inbound, conv_id: str) -> InboundChange:
+    data = event.data
+    return InboundChange(
+        event_id=event.id,
+        workspace_id=event.workspaceid,
+        conversation_id=conv_id,
+        conversation_key=data.conversation_key,
+        phone_number_id=data.channel.phone_number_id,
+        display_phone_number=data.channel.display_phone_number,
+        contact=data.contact,
+        phone_e164=data.contact.phone_e164 or wa_id_e164(data.contact.wa_id),
+        wamid=data.wamid,
+        at=to_ms(data.sent_at),
+        last=effect.last,
+        counts_unread=effect.counts_unread,
+        opens_window=effect.opens_window,
+        awaits_reply=effect.awaits_reply,
+    )
+
+
+async def receive(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]:
+    """A customer's message: its timeline row (or its target's), then the conversation's row."""
+    data, ws = event.data, event.workspaceid
+    conv_id = conversation_id(data.conversation_key)
+    effect = messages.inbound(data, inbound_message_id(ws, data.wamid), conv_id)
+    await store.channels.remember(
+        ws, data.channel.phone_number_id, data.channel.display_phone_number
+    )
+    out: list[CloudEvent] = []
+    if data.reaction is not None:
+        out += await _react(store, event)
+    elif data.revoked_wamid:
+        out += _updated(event, await store.messages.revoke(ws, data.revoked_wamid), "revoked")
+    elif effect.message is not None:
+        out.append(await _store_message(store, event, effect.message))
+    if effect.last is None:
+        return out
+    result = await store.conversations.record_inbound(_change(event, effect, conv_id))
+    if result.opened:
+        opened = ConversationOpened(
+            conversation=state(result.row),
+            message_id=effect.message.id if effect.message else None,
+            reopened=result.reopened,
+        )
+        out.append(_event(ConversationOpenedEvent, event, conv_id, opened, "opened"))
+    return [*out, _conversation(event, result.row, "message_received")]
+
+
+async def _release_parked(store: Store, ws: str, wamid: str) -> Message | None:
+    """Statuses that arrived before their send was linked to this wamid, applied now."""
+    found, released = None, []
+    for event_id, tick in await store.parked.waiting(ws, wamid):
+        found = await store.messages.apply_tick(ws, wamid, tick) or found
+        released.append(event_id)
+    if released:
+        await store.parked.release(released)
+    return found
+
+
+async def accept(store: Store, event: MessageAcceptedEvent) -> list[CloudEvent]:
+    data, ws = event.data, event.workspaceid
+    linked = await store.messages.link_accepted(
+        ws, data.idempotency_key, data.wamid, to_ms(data.accepted_at)
+    )
+    if linked is None:
+        logger.info("accepted send not from this inbox", extra={"wamid": data.wamid})
+        return []
+    return _updated(event, await _release_parked(store, ws, data.wamid) or linked, "accepted")
+
+
+async def change_status(store: Store, event: StatusChangedEvent) -> list[CloudEvent]:
+    data, ws = event.data, event.workspaceid
+    tick = messages.tick(data.status, data.status_at, data.errors)
+    if tick is None:
+        logger.warning("unusable status name", extra={"status": data.status[:64]})
+        return []
+    found = await store.messages.apply_tick(ws, data.wamid, tick)
+    key = data.biz_opaque_callback_data
+    if found is None and key:  # our key rides back on the status: link without the accepted
+        if await store.messages.link_accepted(ws, key, data.wamid, tick.at):
+            found = await store.messages.apply_tick(ws, data.wamid, tick)
+            found = await _release_parked(store, ws, data.wamid) or found
+    if found is None:
+        await store.parked.park(ws, event.id, data.wamid, tick)
+    return _updated(event, found, "status")
+
+
+async def fail(store: Store, event: MessageFailedEvent) -> list[CloudEvent]:
+    data = event.data
+    failure = Failure(
+        reason=data.reason, error=data.error, retryable=data.retryable, at=to_ms(data.failed_at)
+    )
+    found = await store.messages.mark_failed(event.workspaceid, data.idempotency_key, failure)
+    return _updated(event, found, "failed")
+
+
+async def contact_matched(store: Store, event: ContactMatchedEvent) -> list[CloudEvent]:
+    data = event.data
+    known = data.outcome == "known"
+    link = CustomerLink(
+        outcome=data.outcome,
+        customer_id=data.customer_id,
+        candidate_ids=data.candidate_ids,
+        name=data.display_name if known else None,
+        matched_at=event.time,
+    )
+    match = ContactMatch(
+        workspace_id=event.workspaceid,
+        conversation_id=conversation_id(data.conversation_key),
+        conversation_key=data.conversation_key,
+        phone_number_id=data.phone_number_id,
+        customer=link,
+        customer_phone_e164=data.phone_e164,
+        names=search_names(data.display_name, data.profile_name, data.username),
+    )
+    row = await store.conversations.apply_match(match)
+    if row is None or row.last_activity_at is None:
+        return []  # an older match, or the first message is not stored yet: it will show then
+    return [_conversation(event, row, "contact_matched")]
+
+
+async def customer_changed(store: Store, event: CloudEvent) -> None:
+    ws = event.workspaceid
+    if isinstance(event, CustomerUpdatedEvent):
+        card = event.data.customer
+        await store.conversations.rename_customer(ws, card.customer_id, card.name, card.version)
+    elif isinstance(event, CustomerMergedEvent):
+        merged = event.data
+        absorbed = [cid for cid in merged.absorbed_ids if cid != merged.survivor_id]
+        await store.conversations.repoint_customer(
+            ws, absorbed, merged.survivor_id, merged.survivor.name
+        )

@@ -1,0 +1,1 @@
+"""Live updates: the event stream to clients, its resumption across replicas, and presence."""

@@ -1,0 +1,1 @@
+"""Sending: replies (text, media, templates), one message per click, and retries."""

@@ -1,0 +1,1 @@
+"""Team work: assignment, the roster for the picker, and the activity trail."""

@@ -1,0 +1,1 @@
+"""Message templates: a channel's approved templates read from Meta and announced."""

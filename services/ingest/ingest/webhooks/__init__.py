@@ -1,0 +1,1 @@
+"""Meta's webhook: the handshake, signed notifications made durable, their translation, replay."""

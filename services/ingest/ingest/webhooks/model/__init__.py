@@ -1,0 +1,1 @@
+"""Meta's webhook JSON as our events: pure functions, no I/O."""

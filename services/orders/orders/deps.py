@@ -1,0 +1,18 @@
+"""What the routes and the handlers of orders work with: one object, built by app.py."""
+
+from dataclasses import dataclass
+
+from hanout_shared.platform.outbox import OutboxRelay
+from orders.store import Store
+
+
+@dataclass(frozen=True)
+class OrdersDeps:
+    store: Store
+    relay: OutboxRelay
+    first_order_number: int
+
+    async def publish(self, order_id: str) -> bool:
+        """Publish the events a write just left in the order's outbox; False when Kafka did not
+        take them in time (the sweep publishes them later)."""
+        return await self.relay.publish(self.store.orders.outbox, order_id)
