@@ -8,7 +8,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 FULL_CUSTOMERS = 1_000_000
+FULL_CONVERSATIONS = 100_000
+FULL_IMPORT_ROWS = 100_000
 GOAL_RATE = 1000.0
+GOAL_STREAMS = 50
+# A figure in these units is better lower: its ratio is a multiple of its floor.
+LOWER_IS_BETTER = ("ms", "MB")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class Figure:
     at: str = ""
     goal: Goal | None = None
     at_goal_size: bool = True
+    limit: str = ""  # what limits it, in words: set by the module, else from the run's figures
 
     @property
     def ratio(self) -> float | None:

@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per rate")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--conversations", type=int, default=100_000, help="seeded for the list")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument("--samples", type=int, default=200, help="requests per list query")
     parser.add_argument(
         "--list-only", action="store_true", help="only the list at N (no webhooks, no ingest)"
@@ -204,9 +205,9 @@ def main(argv: list[str] | None = None) -> int:
                 service.stop()
             asyncio.run(_drop(stack.mongodb_url, urls["database"]))
     summary = report(runs, args, seeded)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "inbox.json").write_text(json.dumps(summary, indent=2, default=str))
-    (RESULTS / "inbox.md").write_text(markdown(summary))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "inbox.json").write_text(json.dumps(summary, indent=2, default=str))
+    (args.out / "inbox.md").write_text(markdown(summary))
     print(markdown(summary))
     return 0
 

@@ -31,6 +31,7 @@ from bench.ingest_load import (
     PNID,
     SECRET,
     Pool,
+    flat_out,
     kafka_ceiling,
     open_loop,
     signed_request,
@@ -71,10 +72,16 @@ def machine_jiffies() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-async def measured(request: Request, rate: float, seconds: float, pid: int) -> dict[str, float]:
-    """The open-loop result, with the CPU the server and the whole machine spent meanwhile."""
+async def measured(
+    request: Request, rate: float, seconds: float, pid: int, connections: int = 0
+) -> dict[str, float]:
+    """The open-loop result (flat out over `connections` when `rate` is 0), with the CPU the
+    server and the whole machine spent meanwhile."""
     cpu, (busy, total) = tree_cpu_s(pid), machine_jiffies()
-    result = await open_loop(request, rate, seconds)
+    if rate:
+        result = await open_loop(request, rate, seconds)
+    else:
+        result = await flat_out(request, connections, seconds)
     cpu, (busy_now, total_now) = tree_cpu_s(pid) - cpu, machine_jiffies()
     busy, total = busy_now - busy, total_now - total
     elapsed = result["count"] / result["achieved_per_s"]
@@ -111,6 +118,15 @@ def sending(pool: Pool, requests: list[bytes]) -> Request:
     return send
 
 
+def signing(pool: Pool, port: int) -> Request:
+    """Each webhook made and signed as it goes: a flat-out run has no count known in advance."""
+
+    async def send(i: int) -> int:
+        return await pool.send(signed_request(webhook(i), port))
+
+    return send
+
+
 async def one_run(port: int, pid: int, bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
     pool = Pool(port, args.connections)
     bare = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
@@ -122,6 +138,9 @@ async def one_run(port: int, pid: int, bootstrap: str, args: argparse.Namespace)
             webhooks = await measured(sending(pool, requests), rate, args.seconds, pid)
             ceiling = await measured(sending(pool, [bare] * len(requests)), rate, args.seconds, pid)
             result["rates"][str(rate)] = {"webhooks": webhooks, "bare_http": ceiling}
+        if args.max_seconds:
+            flat = await measured(signing(pool, port), 0, args.max_seconds, pid, args.connections)
+            result["max_throughput"] = flat
         records = [webhook(i) for i in range(int(max(args.rates) * args.seconds))]
         result["kafka_ceiling"] = await kafka_ceiling(bootstrap, records, args.connections)
         return result
@@ -143,7 +162,11 @@ ROW_METRICS = ("achieved_per_s", "p50_ms", "p99_ms", "p999_ms", "errors", "serve
                "server_cpu_ms_per_request", "machine_busy_percent")  # fmt: skip
 
 
-def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+MAX_METRICS = ("achieved_per_s", "p50_ms", "p99_ms", "errors", "server_cpu_percent",
+               "machine_busy_percent")  # fmt: skip
+
+
+def report(runs: list[dict[str, Any]], args: argparse.Namespace, workers: int) -> dict[str, Any]:
     rows = []
     for rate in args.rates:
         key = str(rate)
@@ -158,8 +181,12 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, An
         rows.append(row)
     kafka = median_of(runs, "kafka_ceiling", "webhooks_per_s")
     summary = {"when": datetime.now(UTC).isoformat(), "runs": len(runs), "seconds": args.seconds,
-               "workers": args.workers, "cores": os.cpu_count(), "rows": rows,
+               "workers": workers, "cores": os.cpu_count(), "rows": rows,
                "kafka_ceiling_webhooks_per_s": kafka, "raw": runs}  # fmt: skip
+    if args.max_seconds:
+        summary["max_throughput"] = {
+            m: median_of(runs, "max_throughput", m) for m in MAX_METRICS
+        } | {"connections": args.connections, "seconds": args.max_seconds}
     summary["limits"] = what_limits(summary)
     return summary
 
@@ -173,6 +200,23 @@ def what_limits(summary: dict[str, Any]) -> str:
     rows, workers = summary["rows"], summary["workers"]
     best = max((row["rate"] for row in rows if sustained(row)), default=0.0)
     top = rows[-1]
+    flat = summary.get("max_throughput")
+    if flat and flat["server_cpu_percent"] / workers >= 85:
+        verdict = "ingest's own CPU (each worker's event loop busy all the time flat out)"
+        return (
+            f"What limits it: {verdict}: {flat['achieved_per_s']:,.0f} webhooks/s flat out over "
+            f"{flat['connections']} connections, ingest at {flat['server_cpu_percent']:.0f}% "
+            f"CPU, the machine {flat['machine_busy_percent']:.0f}% busy on {summary['cores']} "
+            f"cores; raw aiokafka writes {summary['kafka_ceiling_webhooks_per_s']:,.0f} "
+            "webhooks/s."
+        )
+    if flat and flat["machine_busy_percent"] >= 85:
+        return (
+            f"What limits it: the machine's CPU, shared by ingest, Kafka, the store and the load "
+            f"generator: {flat['achieved_per_s']:,.0f} webhooks/s flat out, the machine "
+            f"{flat['machine_busy_percent']:.0f}% busy, ingest at "
+            f"{flat['server_cpu_percent']:.0f}% CPU over {workers} worker(s)."
+        )
     per_worker = top["server_cpu_percent"] / workers
     if per_worker >= 85:
         verdict = "ingest's own CPU (each worker's event loop is busy all the time)"
@@ -215,9 +259,19 @@ def markdown(summary: dict[str, Any]) -> str:
             f"{row['bare_p99_ms']:.1f} | {ratio:.2f} |"
         )
     kafka = summary["kafka_ceiling_webhooks_per_s"]
+    if flat := summary.get("max_throughput"):
+        lines.append(
+            f"| flat out ({flat['connections']} connections) | {flat['achieved_per_s']:.0f} | "
+            f"{flat['p50_ms']:.1f} | {flat['p99_ms']:.1f} | — | {flat['errors']:.0f} | — | "
+            f"{flat['machine_busy_percent']:.0f}% | — | — |"
+        )
     lines += ["", f"Raw aiokafka ceiling (2 records per webhook, acks=all): {kafka:.0f}/s.", ""]
     lines += [summary["limits"], ""]
     return "\n".join(lines)
+
+
+def without_raw(part: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in part.items() if key != "raw"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,22 +280,31 @@ def main(argv: list[str] | None = None) -> int:
                         default=[250.0, 500.0, 1000.0, 2000.0, 4000.0])  # fmt: skip
     parser.add_argument("--seconds", type=float, default=10.0, help="per rate")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of ingest")
+    parser.add_argument("--workers", type=lambda s: [int(w) for w in s.split(",")],
+                        default=[1, 2], help="ingest's uvicorn workers: runs each")  # fmt: skip
+    parser.add_argument("--max-seconds", type=float, default=10.0,
+                        help="flat out (closed loop) after the rates; 0: none")  # fmt: skip
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
+    parts = []
     with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
-        proc, port = start_ingest(stack.kafka_bootstrap_servers, stack.mongodb_url,
-                                  args.workers, Path(logs))  # fmt: skip
-        try:
-            runs = [asyncio.run(one_run(port, proc.pid, stack.kafka_bootstrap_servers, args))
-                    for _ in range(args.runs)]  # fmt: skip
-        finally:
-            stop_process(proc)
-    summary = report(runs, args)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (RESULTS / "ingest.md").write_text(markdown(summary))
-    print(markdown(summary))
+        for workers in args.workers:
+            proc, port = start_ingest(stack.kafka_bootstrap_servers, stack.mongodb_url,
+                                      workers, Path(logs))  # fmt: skip
+            try:
+                runs = [asyncio.run(one_run(port, proc.pid, stack.kafka_bootstrap_servers, args))
+                        for _ in range(args.runs)]  # fmt: skip
+            finally:
+                stop_process(proc)
+            parts.append(report(runs, args, workers))
+    # The first worker count at the top (what reports read before), every count beside it.
+    summary = parts[0] | {"by_workers": [without_raw(part) for part in parts]}
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(markdown(part) for part in parts)
+    (args.out / "ingest.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (args.out / "ingest.md").write_text(text)
+    print(text)
     return 0
 
 

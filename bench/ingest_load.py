@@ -108,6 +108,30 @@ async def open_loop(request: Request, rate: float, seconds: float) -> dict[str, 
             "p999_ms": percentile(latencies, 0.999) * 1e3}  # fmt: skip
 
 
+async def flat_out(request: Request, connections: int, seconds: float) -> dict[str, float]:
+    """Closed loop: each connection sends its next request once its last one is answered, for
+    `seconds`: the most the server takes."""
+    latencies, errors, sent = [], 0, 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    end = started + seconds
+
+    async def connection() -> None:
+        nonlocal errors, sent
+        while loop.time() < end:
+            i, sent = sent, sent + 1
+            began = loop.time()
+            errors += await request(i) != 200
+            latencies.append(loop.time() - began)
+
+    await asyncio.gather(*[connection() for _ in range(connections)])
+    elapsed = loop.time() - started
+    return {"target_per_s": 0.0, "count": sent, "achieved_per_s": sent / elapsed,
+            "errors": errors, "p50_ms": percentile(latencies, 0.5) * 1e3,
+            "p99_ms": percentile(latencies, 0.99) * 1e3,
+            "p999_ms": percentile(latencies, 0.999) * 1e3}  # fmt: skip
+
+
 async def kafka_ceiling(bootstrap: str, records: list[bytes], window: int) -> dict[str, float]:
     """A raw aiokafka loop writing what ingest writes per webhook (raw body + one event)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,

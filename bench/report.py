@@ -31,7 +31,8 @@ RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
 # Full size is each module's defaults; quick is a smoke run of a few seconds each.
 MODULES: dict[str, list[str]] = {
-    "ingest": ["--rates", "200,1000", "--seconds", "1", "--runs", "2", "--connections", "16"],
+    "ingest": ["--rates", "200,1000", "--seconds", "1", "--runs", "2", "--connections", "16"]
+    + ["--workers", "1,2", "--max-seconds", "1"],
     "customers": ["--customers", "2000", "--lookups", "200", "--import-rows", "500"]
     + ["--concurrency", "4", "--runs", "2"],
     "orders": ["--size", "100", "--concurrency", "4", "--runs", "2"],
@@ -39,7 +40,12 @@ MODULES: dict[str, list[str]] = {
     + ["--samples", "20"],
     "inbox_live": ["--rates", "100", "--e2e-rates", "10", "--seconds", "1", "--runs", "2"]
     + ["--clients", "5", "--samples", "20"],
+    "inbox_batch": ["--messages", "100", "--runs", "2"],
+    "campaign": ["--sends", "100", "--replies", "30", "--spread", "10", "--runs", "2"]
+    + ["--samples", "20", "--grace", "60"],
 }
+# The report the Speed work started from: each figure's `before` column.
+BEFORE = RESULTS / "2026-11-22.json"
 # The stores a report is keyed by: one now (the local store, or the one MONGODB_URL names).
 STORES = (BINARY,)
 QUICK_TIMEOUT = 900.0
@@ -114,7 +120,7 @@ def module_args(name: str, args: argparse.Namespace) -> list[str]:
 
 
 def write(report: dict[str, Any], stem: str, readme: bool) -> str:
-    table = markdown(report)
+    table = markdown(report, json.loads(BEFORE.read_text()) if BEFORE.exists() else None)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(finite(report), indent=2, default=str) + "\n")
     (RESULTS / f"{stem}.md").write_text(f"# Benchmarks\n\n{table}\n")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import Any
 
-from bench.figure import FULL_CUSTOMERS, Figure
+from bench.figure import FULL_CUSTOMERS, LOWER_IS_BETTER, Figure
 from bench.figures import figures
 
 README_START = "<!-- bench:start (written by `python -m bench.report --readme`) -->"
@@ -32,9 +33,34 @@ def store_summary(modules: dict[str, dict[str, Any]]) -> dict[str, Any]:
             missing.append(f"{name}: no result (exit {run.get('exit')})")
             continue
         module_figures, lacking = figures(name, run["result"], sizes(run.get("args", [])))
-        found += module_figures
+        busiest = busiest_process(run.get("processes", []))
+        found += [with_limit(figure, busiest) for figure in module_figures]
         missing += lacking
     return {"figures": [figure.as_dict() for figure in found], "missing": missing}
+
+
+def busiest_process(processes: list[dict[str, Any]]) -> str:
+    top = max(processes, key=lambda p: p.get("cpu_percent", 0.0), default=None)
+    return f"busiest: {top['role']}, {top['cpu_percent']:.0f}% of a core" if top else ""
+
+
+def with_limit(figure: Figure, busiest: str) -> Figure:
+    """The figure with what limits it: the module's own words, else what its ratio to the
+    same-run ceiling says; and the busiest process of its run."""
+    said = figure.limit or judged_limit(figure)
+    return dataclasses.replace(figure, limit="; ".join(filter(None, [said, busiest])))
+
+
+def judged_limit(figure: Figure) -> str:
+    if figure.ratio is None:
+        return ""
+    if figure.unit in LOWER_IS_BETTER:
+        if figure.ratio <= 2:
+            return f"its floor ({figure.ceiling_name})"
+        return f"the service's own work above its floor ({figure.ceiling_name})"
+    if figure.ratio >= 0.8:
+        return f"its ceiling ({figure.ceiling_name})"
+    return f"the service's own work below its ceiling ({figure.ceiling_name})"
 
 
 def build(when: str, quick: bool, stores: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -58,7 +84,7 @@ def number(value: float | None, unit: str = "") -> str:
 def ratio(figure: dict[str, Any]) -> str:
     if figure["ratio"] is None:
         return "—"
-    if figure["unit"] == "ms":
+    if figure["unit"] in LOWER_IS_BETTER:
         return f"{figure['ratio']:.1f}× floor"
     return f"{figure['ratio']:.0%} of ceiling"
 
@@ -71,20 +97,41 @@ def goal(figure: dict[str, Any]) -> str:
     return f"{sign} {spec['threshold']:,.0f} {figure['unit']} {spec['condition']}".strip()
 
 
-def figure_rows(figures_: list[dict[str, Any]]) -> list[str]:
+def earlier(name: str, before: dict[str, dict[str, Any]]) -> str:
+    """The same figure in the report of before (a query's name may differ in parentheses)."""
+    found = before.get(name) or before.get(name.split(" (")[0])
+    return number(found["value"], found["unit"]) if found else "—"
+
+
+def figure_rows(figures_: list[dict[str, Any]], before: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
-        "| figure (median) | value | measured at | ceiling, same run | ratio | goal | status |",
-        "|---|---:|---|---:|---:|---|---|",
+        "| figure (median) | value | before | measured at | ceiling, same run | ratio | goal "
+        "| status | what limits it |",
+        "|---|---:|---:|---|---:|---:|---|---|---|",
     ]
     for f in figures_:
         ceiling = (
             f"{number(f['ceiling'], f['unit'])} ({f['ceiling_name']})" if f["ceiling"] else "—"
         )
         lines.append(
-            f"| {f['name']} | {number(f['value'], f['unit'])} | {f['at'] or '—'} | {ceiling} | "
-            f"{ratio(f)} | {goal(f)} | {f['status'] or '—'} |"
+            f"| {f['name']} | {number(f['value'], f['unit'])} | {earlier(f['name'], before)} | "
+            f"{f['at'] or '—'} | {ceiling} | {ratio(f)} | {goal(f)} | {f['status'] or '—'} | "
+            f"{f.get('limit') or '—'} |"
         )
     return lines
+
+
+def before_figures(report: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Each figure of an earlier report's first store, by name (by name without its
+    parenthesis too)."""
+    if not report or not report.get("stores"):
+        return {}
+    first = next(iter(report["stores"].values()))
+    found: dict[str, dict[str, Any]] = {}
+    for figure in first.get("figures", []):
+        found.setdefault(figure["name"].split(" (")[0], figure)
+        found[figure["name"]] = figure
+    return found
 
 
 def process_rows(modules: dict[str, dict[str, Any]]) -> list[str]:
@@ -101,12 +148,13 @@ def process_rows(modules: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def store_section(store: str, part: dict[str, Any]) -> list[str]:
+def store_section(store: str, part: dict[str, Any], before: dict[str, dict[str, Any]]) -> list[str]:
     runs = ", ".join(
         f"{name} {run.get('seconds', 0):.0f} s{OUTCOMES.get(run.get('exit'), ' (failed)')}"
         for name, run in part["modules"].items()
     )
-    lines = [f"### Store: {store}", "", f"Runs: {runs}.", "", *figure_rows(part["figures"]), ""]
+    lines = [f"### Store: {store}", "", f"Runs: {runs}.", ""]
+    lines += [*figure_rows(part["figures"], before), ""]
     lines += ["CPU and memory of every process over each benchmark:", ""]
     lines += [*process_rows(part["modules"]), ""]
     if part["missing"]:
@@ -114,17 +162,20 @@ def store_section(store: str, part: dict[str, Any]) -> list[str]:
     return lines
 
 
-def markdown(report: dict[str, Any]) -> str:
+def markdown(report: dict[str, Any], before: dict[str, Any] | None = None) -> str:
+    """The report's tables; `before`, an earlier report, gives each figure's earlier value."""
     size = "quick: tiny sizes, a smoke run, not the goals' sizes" if report["quick"] else "full"
     lines = [
         f"Benchmarks of {report['when']} ({size}). Every figure is the median of several runs, "
         "beside a ceiling measured in the same run: a throughput as a share of its ceiling, a "
         "latency as a multiple of its floor. Kafka and the store are shared by the whole run, so "
-        "their CPU covers every client of the moment.",
+        "their CPU covers every client of the moment."
+        + (f" `before`: the same figure on {before['when'][:10]}." if before else ""),
         "",
     ]
+    earlier_figures = before_figures(before)
     for store, part in report["stores"].items():
-        lines += store_section(store, part)
+        lines += store_section(store, part, earlier_figures)
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bench.figures import figures
 from bench.procstats import GENERATOR, Sampler, role_of, url_port
-from bench.report import MODULES, module_args, parse
+from bench.report import MODULES, ROOT, module_args, parse
 from bench.summary import README_END, README_START, build, markdown, with_readme_block
 
 
@@ -109,7 +109,7 @@ def test_the_live_path_is_shown_at_the_goal_rate_and_the_intake_beside_the_store
 
 def test_keys_a_module_does_not_write_are_named_not_raised() -> None:
     found, missing = figures("orders", {"create": {"per_s": 300.0}}, {})
-    assert [figure.status for figure in found] == ["", "missing"]
+    assert [figure.status for figure in found] == ["not met", "missing"]
     assert "orders.json: raw_store.per_s" in missing
     assert "orders.json: stage_change.per_s" in missing
 
@@ -130,8 +130,9 @@ def test_the_report_has_a_table_per_store_with_goals_and_processes() -> None:
     report = build("2026-11-21T20:00:00+00:00", False, stores)
     text = markdown(report)
     assert "### Store: secantusd-rs" in text and "### Store: mongodb" in text
-    assert "| ingest throughput (no errors) | 3,400 webhooks/s | rates up to 4,000/s |" in text
+    assert "| ingest throughput (no errors) | 3,400 webhooks/s | — | rates up to 4,000/s |" in text
     assert "50% of ceiling | ≥ 3,000 webhooks/s | met |" in text
+    assert "busiest: kafka, 87% of a core |" in text
     assert "| ingest | kafka | 1 | 87 | 612 | 590 |" in text
     assert report["stores"]["mongodb"]["missing"] == ["ingest: no result (exit 1)"]
 
@@ -182,3 +183,124 @@ def test_a_benchmarks_own_arguments_override_the_quick_and_full_sizes() -> None:
     assert module_args("ingest", given) == ["--runs", "5", "--rates", "250,4000"]
     assert module_args("orders", given) == MODULES["orders"]
     assert module_args("orders", parse([])) == []
+
+
+def batch_output(messages: int = 1000, listed_ms: float = 3200.0) -> dict[str, Any]:
+    return {"messages": messages, "contacts": messages // 4, "listed_ms": listed_ms,
+            "accepted_ms": 900.0, "listed_ratio": 1.0, "limits": "the inbox's intake"}  # fmt: skip
+
+
+def campaign_output(sends: int = 1000, spread: float = 60.0, p99: float = 1500.0) -> Any:
+    def variant(spread_s: float) -> dict[str, float]:
+        return {"spread_s": spread_s, "inbox_p99_ms": p99, "inbox_visible": 1.0,
+                "customers_p99_ms": p99 * 2, "customers_visible": 1.0}  # fmt: skip
+
+    variants = {"spread": variant(spread), "burst": variant(0.0)}
+    return {"sends": sends, "replies": 300, "kafka_hop": {"p99_ms": 10.0},
+            "variants": variants, "limits": "x"}  # fmt: skip
+
+
+def test_the_batch_is_judged_for_1000_messages_beside_ingest_alone() -> None:
+    [full], missing = figures("inbox_batch", batch_output(), {})
+    [small], _ = figures("inbox_batch", batch_output(messages=100, listed_ms=400.0), {})
+    assert (full.value, full.ceiling, full.status) == (3200.0, 900.0, "met")
+    assert full.at == "1,000 messages, 250 contacts"
+    assert small.status == "not at goal size"
+    slow, _ = figures("inbox_batch", batch_output(listed_ms=7000.0), {})
+    assert slow[0].status == "not met"
+    assert missing == []
+
+
+def test_a_campaign_has_an_inbox_and_a_customers_lag_per_variant() -> None:
+    found, missing = figures("campaign", campaign_output(), {})
+    named = by_name(found)
+    inbox, customers = (
+        named["campaign → inbox lag p99 (spread)"],
+        named["campaign → customers lag p99 (spread)"],
+    )
+    assert (inbox.value, inbox.ceiling, inbox.status) == (1500.0, 10.0, "met")
+    assert (customers.value, customers.status) == (3000.0, "not met")
+    assert named["campaign → inbox lag p99 (burst)"].status == "met"
+    assert missing == []
+
+
+def test_a_campaign_smaller_or_faster_than_the_goals_is_not_judged() -> None:
+    small = by_name(figures("campaign", campaign_output(sends=100), {})[0])
+    short = by_name(figures("campaign", campaign_output(spread=10.0), {})[0])
+    assert small["campaign → inbox lag p99 (burst)"].status == "not at goal size"
+    assert short["campaign → inbox lag p99 (spread)"].status == "not at goal size"
+    assert short["campaign → inbox lag p99 (burst)"].status == "met"
+
+
+def test_ingest_is_judged_per_worker_count_and_flat_out_counts_as_throughput() -> None:
+    one = ingest_output() | {"workers": 1, "max_throughput": {"achieved_per_s": 3600.0}}
+    two = ingest_output() | {"workers": 2, "max_throughput": {"achieved_per_s": 2500.0}}
+    found, missing = figures("ingest", one | {"by_workers": [one, two]}, {})
+    named = by_name(found)
+    assert named["ingest throughput (no errors)"].value == 3600.0
+    assert named["ingest throughput (no errors)"].at == "flat out and rates up to 4,000/s"
+    assert named["ingest throughput (no errors), 2 workers"].value == 3400.0
+    assert named["webhook ack p99, 2 workers"].status == "met"
+    assert missing == []
+
+
+def test_a_flat_out_run_with_errors_is_not_throughput() -> None:
+    one = ingest_output() | {"max_throughput": {"achieved_per_s": 5000.0, "errors": 7}}
+    found, _ = figures("ingest", one | {"by_workers": [one]}, {})
+    assert by_name(found)["ingest throughput (no errors)"].value == 3400.0
+
+
+def test_the_speed_goals_are_set_on_intake_orders_the_list_and_the_import() -> None:
+    intake = by_name(figures("inbox_live", live_output(1000.0), {})[0])
+    assert intake["inbox intake, one consumer"].status == "not met"
+    orders = by_name(figures("orders", {"create": {"per_s": 600.0}, "raw_store": {"per_s": 900.0},
+                                        "stage_change": {"per_s": 1.0}}, {})[0])  # fmt: skip
+    assert orders["order creates"].status == "met"
+    assert orders["order stage changes"].status == ""
+    lists = {"all": {"p99_ms": 30.0}, "name": {"p99_ms": 60.0}, "raw_store_find": {"p99_ms": 5.0}}
+    big = by_name(figures("inbox", {"conversations": 100_000, "lists": lists}, {})[0])
+    small = by_name(figures("inbox", {"conversations": 1000, "lists": lists}, {})[0])
+    assert big["slowest list query p99 (name)"].status == "not met"
+    assert small["slowest list query p99 (name)"].status == "not at goal size"
+    data = customers_output(3.0) | {"import_rows": 100_000, "customers": 1_000_000}
+    data |= {"import": {"per_s": 900.0}, "import_rss": {"start_mb": 90.0, "peak_mb": 120.0}}
+    named = by_name(figures("customers", data, {})[0])
+    assert named["CSV import"].status == "met"
+    assert named["CSV import"].goal is not None
+    memory = named["customers RSS peak during the import"]
+    assert (memory.value, memory.ceiling) == (120.0, 90.0)
+    assert memory.ratio == pytest.approx(120 / 90)
+
+
+def test_each_figure_says_what_limits_it_and_shows_its_value_from_before() -> None:
+    run = {"args": [], "exit": 0, "seconds": 9.0, "processes": []}
+    earlier = build("2026-11-22T05:00:00+00:00", False, {"old": {
+        "ingest": run | {"result": ingest_output()},
+        "inbox": run | {"result": {"conversations": 5, "lists": {"name": {"p99_ms": 602.0}}}},
+    }})  # fmt: skip
+    now = build("2026-12-08T00:00:00+00:00", False, {"new": {
+        "ingest": run | {"result": ingest_output() | {"limits": "What limits it: Kafka."}},
+        "inbox": run | {"result": {"conversations": 5, "lists": {"all": {"p99_ms": 40.0}}}},
+        "orders": run | {"result": {"create": {"per_s": 90.0}, "raw_store": {"per_s": 100.0},
+                                    "stage_change": {"per_s": 10.0}}},
+    }})  # fmt: skip
+    text = markdown(now, earlier)
+    assert "| 3,400 webhooks/s | 3,400 webhooks/s |" in text
+    assert "| Kafka. |" in text
+    assert "| slowest list query p99 (all) | 40.0 ms | 602 ms |" in text
+    assert "| order creates | 90.0 ops/s | — |" in text
+    assert "| its ceiling (raw store upserts (counter + insert)) |" in text
+    assert "| the service's own work below its ceiling (raw store upserts" in text
+    assert "`before`: the same figure on 2026-11-22." in text
+
+
+def test_every_benchmark_takes_its_quick_arguments_and_writes_where_the_report_reads() -> None:
+    assert {"inbox_batch", "campaign"} <= set(MODULES)
+    for name, args in MODULES.items():
+        usage = subprocess.run(
+            [sys.executable, "-m", f"bench.{name}", "--help"],
+            capture_output=True, text=True, cwd=ROOT, check=True,
+        ).stdout  # fmt: skip
+        flags = [arg for arg in args if arg.startswith("--")]
+        assert [flag for flag in flags if flag not in usage] == [], name
+        assert "--out" in usage, name
