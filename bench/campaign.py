@@ -292,8 +292,8 @@ def what_limits(s: dict[str, Any]) -> str:
     if worst <= 4 * hop:
         return (f"the Kafka hops: p99 {worst:,.0f} ms is within 4 raw hops ({hop:.1f} ms each) "
                 "of the floor")  # fmt: skip
-    slower = "customers" if spread["customers_p99_ms"] > spread["inbox_p99_ms"] else "the inbox"
-    return (f"{slower}'s consumer: its p99 lag is {worst:,.0f} ms against a raw hop's "
+    slower = "customers" if spread["customers_p99_ms"] > spread["inbox_p99_ms"] else "inbox"
+    return (f"the {slower} service's consumers: its p99 lag is {worst:,.0f} ms against a raw hop's "
             f"{hop:.1f} ms; at {spread['posted_per_s']:,.0f} webhooks/s it queues the events "
             "behind one another (a customers lag includes its poll round)")  # fmt: skip
 

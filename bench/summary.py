@@ -47,7 +47,7 @@ def busiest_process(processes: list[dict[str, Any]]) -> str:
 def with_limit(figure: Figure, busiest: str) -> Figure:
     """The figure with what limits it: the module's own words, else what its ratio to the
     same-run ceiling says; and the busiest process of its run."""
-    said = figure.limit or judged_limit(figure)
+    said = (figure.limit or judged_limit(figure)).rstrip(".")
     return dataclasses.replace(figure, limit="; ".join(filter(None, [said, busiest])))
 
 
