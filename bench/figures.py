@@ -37,7 +37,7 @@ def ingest_part(r: Reader, part: dict[str, Any], suffix: str) -> list[Figure]:
     clean = [row for row in rows if not row.get("errors")]
     best = max(clean, key=lambda row: row.get("achieved_per_s", 0.0), default=None)
     flat_out = part.get("max_throughput") or {}
-    rates = [float(row.get("rate", 0)) for row in rows] + [flat_out.get("achieved_per_s", 0.0)]
+    top = max((float(row.get("rate", 0)) for row in rows), default=0.0)
     candidates = [r.number("achieved_per_s", node=best)] if best else []
     if flat_out and not flat_out.get("errors"):
         candidates.append(r.number("achieved_per_s", node=flat_out))
@@ -53,9 +53,9 @@ def ingest_part(r: Reader, part: dict[str, Any], suffix: str) -> list[Figure]:
         value=value,
         ceiling=float(kafka) if isinstance(kafka, int | float) else None,
         ceiling_name="raw aiokafka produce loop",
-        at=("flat out and " if flat_out else "") + f"rates up to {max(rates):,.0f}/s",
+        at=("flat out, " if flat_out else "") + f"rates up to {top:,.0f}/s",
         goal=Goal(">=", 3000, ""),
-        at_goal_size=bool(flat_out) or max(rates) >= 3000,
+        at_goal_size=bool(flat_out) or top >= 3000,
         limit=limit,
     )
     ack = Figure(
@@ -242,7 +242,11 @@ def campaign(r: Reader) -> list[Figure]:
     full = sends >= 1000 and replies >= 300
     found = []
     for variant, part in (r.get("variants") or {}).items():
-        for where in ("inbox", "customers"):
+        # The module's reading of its limit is of the slower service in the spread variant.
+        wheres = ("inbox", "customers")
+        lags = {where: r.number(f"{where}_p99_ms", node=part) or 0 for where in wheres}
+        slower = max(lags, key=lambda where: lags[where])
+        for where in wheres:
             spread = r.number("spread_s", node=part) or 0
             events = "replies" if where == "customers" else "statuses + replies"
             found.append(
@@ -257,7 +261,9 @@ def campaign(r: Reader) -> list[Figure]:
                     f"{r.number(f'{where}_visible', node=part) or 0:.0%} visible",
                     goal=Goal("<=", 2000, "1,000 sends, 300 replies in 60 s"),
                     at_goal_size=full and (variant != "spread" or spread >= 60),
-                    limit=str(r.data.get("limits", "")) if variant == "spread" else "",
+                    limit=str(r.data.get("limits", ""))
+                    if (variant, where) == ("spread", slower)
+                    else "",
                 )
             )
     return found
