@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 import phonenumbers
-import psutil
 
 from bench.customers_seed import seeded, unused_numbers
 from customers.store import Store, connect
@@ -101,28 +100,6 @@ async def import_rate(http: httpx.AsyncClient, rows: int, first_number: int) -> 
     return {"per_s": rows / (time.perf_counter() - started)}
 
 
-def rss_mb(pid: int) -> float:
-    """The resident memory of a process and its children (uvicorn's workers), in MB."""
-    try:
-        root = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
-    except psutil.Error:
-        return 0.0
-
-
-async def import_memory(
-    http: httpx.AsyncClient, rows: int, first_number: int, pid: int
-) -> tuple[dict[str, float], dict[str, float]]:
-    """The import's rate, and the service's memory before it and at its peak during it (flat
-    when rows stream through instead of piling up)."""
-    start = peak = rss_mb(pid)
-    importing = asyncio.create_task(import_rate(http, rows, first_number))
-    while not importing.done():
-        peak = max(peak, rss_mb(pid))
-        await asyncio.sleep(0.2)
-    return await importing, {"start_mb": start, "peak_mb": max(peak, rss_mb(pid))}
-
-
 async def one_run(
     url: str, store: Store, workspace: str, phones: list[str], args: Any, first_import: int
 ) -> dict[str, Any]:
@@ -148,9 +125,7 @@ async def one_run(
         results["raw_store_find"] = await measure(raw_find, args.lookups, 1)
         results["lookup_concurrent"] = await measure(lookup, args.lookups, args.concurrency)
         results["bare_http_concurrent"] = await measure(bare, args.lookups, args.concurrency)
-        results["import"], results["import_rss"] = await import_memory(
-            http, args.import_rows, first_import, args.service_pid
-        )
+        results["import"] = await import_rate(http, args.import_rows, first_import)
     return results
 
 
@@ -181,8 +156,6 @@ def report(result: dict[str, dict[str, float]], args: argparse.Namespace, plan: 
         "|---|---:|---:|---:|---:|",
     ]
     for name, row in result.items():
-        if "per_s" not in row:
-            continue
         base = CEILINGS.get(name)
         ratio = f"{row['per_s'] / result[base]['per_s']:.2f} ({base})" if base else "—"
         p50, p99 = (f"{row[k]:.2f}" if k in row else "—" for k in ("p50_ms", "p99_ms"))
@@ -194,11 +167,6 @@ def report(result: dict[str, dict[str, float]], args: argparse.Namespace, plan: 
         f"index row ({result['raw_store_insert']['docs_per_s']:.0f} documents/s), bulk-loaded "
         f"by `Store.load`. Lookup plan on the store: {plan}.",
     ]
-    if memory := result.get("import_rss"):
-        lines.append(
-            f"The customers process during the import: {memory['start_mb']:.0f} MB before, "
-            f"{memory['peak_mb']:.0f} MB at its peak."
-        )
     return "\n".join(lines) + "\n"
 
 
@@ -239,8 +207,6 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], st
         service.start()
         try:
             service.wait_ready()
-            assert service.proc is not None
-            args.service_pid = service.proc.pid
             phones, rate = await seeded(client[database], store, workspace, args.customers)
             plan = await lookup_plan(client, database, workspace, phones[0])
             runs = []
@@ -276,8 +242,7 @@ def main() -> None:
         print(f"seeded at {result['raw_store_insert']['per_s']:.0f} customers/s")
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    data = {**result, "customers": args.customers, "import_rows": args.import_rows}
-    data["lookup_plan"] = plan
+    data = {**result, "customers": args.customers, "lookup_plan": plan}
     (args.out / "customers.json").write_text(json.dumps(data, indent=2) + "\n")
     (args.out / "customers.md").write_text(report(result, args, plan))
     print(report(result, args, plan))

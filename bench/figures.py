@@ -122,8 +122,8 @@ def delivered(r: Reader, row: Any) -> str:
     return f", {share:.0%} delivered" if share is not None else ""
 
 
-def customers(r: Reader, seeded: int | None) -> list[Figure]:
-    count = r.data.get("customers", seeded)
+def customers(r: Reader, sizes: dict[str, Any]) -> list[Figure]:
+    count = r.data.get("customers", sizes.get("customers"))
     if "customers" not in r.data:
         r.missing.append("customers.json: customers (the number seeded)")
     lookup = Figure(
@@ -145,7 +145,7 @@ def customers(r: Reader, seeded: int | None) -> list[Figure]:
         ceiling=r.number("bare_http_concurrent", "per_s"),
         ceiling_name="bare endpoint, concurrent",
     )
-    rows = r.data.get("import_rows")
+    rows = sizes.get("import_rows")
     imports = Figure(
         "customers",
         "CSV import",
@@ -159,15 +159,16 @@ def customers(r: Reader, seeded: int | None) -> list[Figure]:
         at_goal_size=(rows or 0) >= FULL_IMPORT_ROWS,
     )
     found = [lookup, concurrent, imports]
-    if "import_rss" in r.data:
+    memory = r.data.get("import") or {}
+    if "rss_peak_mb" in memory:  # the customers process, sampled during the import
         found.append(
             Figure(
                 "customers",
                 "customers RSS peak during the import",
                 "MB",
-                value=r.number("import_rss", "peak_mb"),
-                ceiling=r.number("import_rss", "start_mb"),
-                ceiling_name="its RSS before the import",
+                value=r.number("rss_peak_mb", node=memory),
+                ceiling=r.number("rss_start_mb", node=memory),
+                ceiling_name="its RSS when the import started",
                 at=f"{rows:,} rows" if rows else "",
             )
         )
@@ -276,7 +277,7 @@ def figures(
     r = Reader(module, data)
     builders: dict[str, Callable[[], list[Figure]]] = {
         "ingest": lambda: ingest(r),
-        "customers": lambda: customers(r, sizes.get("customers")),
+        "customers": lambda: customers(r, sizes),
         "orders": lambda: orders(r),
         "inbox": lambda: inbox(r),
         "inbox_live": lambda: inbox_live(r),

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from bench.figure import FULL_CUSTOMERS, LOWER_IS_BETTER, Figure
+from bench.figure import FULL_CUSTOMERS, FULL_IMPORT_ROWS, LOWER_IS_BETTER, Figure
 from bench.figures import figures
 
 README_START = "<!-- bench:start (written by `python -m bench.report --readme`) -->"
@@ -18,9 +18,10 @@ OUTCOMES = {0: "", TIMED_OUT: " (timed out)"}
 
 def sizes(args: list[str]) -> dict[str, Any]:
     """The sizes a module was run at that its JSON does not carry (its defaults otherwise)."""
-    found: dict[str, Any] = {"customers": FULL_CUSTOMERS}
-    if "--customers" in args:
-        found["customers"] = int(args[args.index("--customers") + 1])
+    found: dict[str, Any] = {"customers": FULL_CUSTOMERS, "import_rows": FULL_IMPORT_ROWS}
+    for flag, size in (("--customers", "customers"), ("--import-rows", "import_rows")):
+        if flag in args:
+            found[size] = int(args[args.index(flag) + 1])
     return found
 
 

@@ -13,7 +13,14 @@ import pytest
 from bench.figures import figures
 from bench.procstats import GENERATOR, Sampler, role_of, url_port
 from bench.report import MODULES, ROOT, module_args, parse
-from bench.summary import README_END, README_START, build, markdown, with_readme_block
+from bench.summary import (
+    README_END,
+    README_START,
+    build,
+    markdown,
+    sizes,
+    with_readme_block,
+)
 
 
 def ingest_output(p99_at_1000: float = 9.0, errors_at_4000: int = 0) -> dict[str, Any]:
@@ -263,10 +270,12 @@ def test_the_speed_goals_are_set_on_intake_orders_the_list_and_the_import() -> N
     small = by_name(figures("inbox", {"conversations": 1000, "lists": lists}, {})[0])
     assert big["slowest list query p99 (name)"].status == "not met"
     assert small["slowest list query p99 (name)"].status == "not at goal size"
-    data = customers_output(3.0) | {"import_rows": 100_000, "customers": 1_000_000}
-    data |= {"import": {"per_s": 900.0}, "import_rss": {"start_mb": 90.0, "peak_mb": 120.0}}
-    named = by_name(figures("customers", data, {})[0])
+    data = customers_output(3.0) | {"customers": 1_000_000}
+    data |= {"import": {"per_s": 900.0, "rss_start_mb": 90.0, "rss_peak_mb": 120.0}}
+    named = by_name(figures("customers", data, sizes(["--import-rows", "100000"]))[0])
     assert named["CSV import"].status == "met"
+    small = by_name(figures("customers", data, sizes(["--import-rows", "500"]))[0])
+    assert small["CSV import"].status == "not at goal size"
     assert named["CSV import"].goal is not None
     memory = named["customers RSS peak during the import"]
     assert (memory.value, memory.ceiling) == (120.0, 90.0)
