@@ -147,11 +147,11 @@ def sending(pool: Pool, requests: list[bytes]) -> Request:
     return send
 
 
-def signing(pool: Pool, port: int) -> Request:
+def signing(pool: Pool, port: int, customers: int) -> Request:
     """Each webhook made and signed as it goes: a flat-out run has no count known in advance."""
 
     async def send(i: int) -> int:
-        return await pool.send(signed_request(webhook(i), port))
+        return await pool.send(signed_request(webhook(i, customers), port))
 
     return send
 
@@ -165,14 +165,16 @@ async def one_run(
         await open_loop(sending(pool, [bare] * 200), 200, 1.0)  # warm-up
         result: dict[str, Any] = {"rates": {}}
         for rate in args.rates:
-            requests = [signed_request(webhook(i), port) for i in range(int(rate * args.seconds))]
+            count = int(rate * args.seconds)
+            requests = [signed_request(webhook(i, args.customers), port) for i in range(count)]
             webhooks = await measured(sending(pool, requests), rate, args.seconds, pids)
             ceiling = await measured(
                 sending(pool, [bare] * len(requests)), rate, args.seconds, pids
             )
             result["rates"][str(rate)] = {"webhooks": webhooks, "bare_http": ceiling}
         if args.max_seconds:
-            flat = await measured(signing(pool, port), 0, args.max_seconds, pids, args.connections)
+            flowing = signing(pool, port, args.customers)
+            flat = await measured(flowing, 0, args.max_seconds, pids, args.connections)
             result["max_throughput"] = flat
         records = [webhook(i) for i in range(int(max(args.rates) * args.seconds))]
         result["kafka_ceiling"] = await kafka_ceiling(bootstrap, records, args.connections)
@@ -215,8 +217,8 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, workers: int) -
         rows.append(row)
     kafka = median_of(runs, "kafka_ceiling", "webhooks_per_s")
     summary = {"when": datetime.now(UTC).isoformat(), "runs": len(runs), "seconds": args.seconds,
-               "workers": workers, "cores": os.cpu_count(), "rows": rows,
-               "kafka_ceiling_webhooks_per_s": kafka, "raw": runs}  # fmt: skip
+               "workers": workers, "customers": args.customers, "cores": os.cpu_count(),
+               "rows": rows, "kafka_ceiling_webhooks_per_s": kafka, "raw": runs}  # fmt: skip
     if args.max_seconds:
         summary["max_throughput"] = {
             m: median_of(runs, "max_throughput", m) for m in MAX_METRICS
@@ -290,8 +292,9 @@ def markdown(summary: dict[str, Any]) -> str:
         "# Ingest benchmark",
         "",
         f"{summary['when']}: medians of {summary['runs']} run(s), {summary['seconds']} s per "
-        f"rate, {summary['workers']} uvicorn worker(s). Latency = from the scheduled send to "
-        "the 200 (open loop), each webhook acknowledged by Kafka (acks=all) before its 200. "
+        f"rate, {summary['workers']} uvicorn worker(s), "
+        f"{summary['customers'] or 'every webhook from a new'} customer(s). Latency = from the "
+        "scheduled send to the 200 (open loop), each acknowledged by Kafka (acks=all) before it. "
         "CPU in % of one core.",
         "",
         "| rate/s | achieved/s | p50 ms | p99 ms | p99.9 ms | errors | CPU ms/webhook | "
@@ -335,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="flat out (closed loop) after the rates; 0: none")  # fmt: skip
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument(
+        "--customers", type=int, default=0, help="customers writing in turn (0: each a new one)"
+    )
     args = parser.parse_args(argv)
     parts = []
     with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
