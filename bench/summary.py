@@ -99,8 +99,8 @@ def goal(figure: dict[str, Any]) -> str:
 
 
 def earlier(name: str, before: dict[str, dict[str, Any]]) -> str:
-    """The same figure in the report of before (a query's name may differ in parentheses)."""
-    found = before.get(name) or before.get(name.split(" (")[0])
+    """The same figure in the report of before (a query's name may differ in its parenthesis)."""
+    found = before.get(name) or before.get(without_parenthesis(name))
     return number(found["value"], found["unit"]) if found else "—"
 
 
@@ -130,9 +130,15 @@ def before_figures(report: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     first = next(iter(report["stores"].values()))
     found: dict[str, dict[str, Any]] = {}
     for figure in first.get("figures", []):
-        found.setdefault(figure["name"].split(" (")[0], figure)
+        found.setdefault(without_parenthesis(figure["name"]), figure)
         found[figure["name"]] = figure
     return found
+
+
+def without_parenthesis(name: str) -> str:
+    """`slowest list query p99 (name)` -> `slowest list query p99`: what a query names is a
+    detail; a parenthesis inside a name (`..., 2 workers`) is not."""
+    return re.sub(r" \([^)]*\)$", "", name)
 
 
 def process_rows(modules: dict[str, dict[str, Any]]) -> list[str]:

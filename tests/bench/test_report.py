@@ -288,14 +288,17 @@ def test_each_figure_says_what_limits_it_and_shows_its_value_from_before() -> No
         "ingest": run | {"result": ingest_output()},
         "inbox": run | {"result": {"conversations": 5, "lists": {"name": {"p99_ms": 602.0}}}},
     }})  # fmt: skip
+    one = ingest_output() | {"limits": "What limits it: Kafka."}
+    two = ingest_output() | {"workers": 2}
     now = build("2026-12-08T00:00:00+00:00", False, {"new": {
-        "ingest": run | {"result": ingest_output() | {"limits": "What limits it: Kafka."}},
+        "ingest": run | {"result": one | {"by_workers": [one, two]}},
         "inbox": run | {"result": {"conversations": 5, "lists": {"all": {"p99_ms": 40.0}}}},
         "orders": run | {"result": {"create": {"per_s": 90.0}, "raw_store": {"per_s": 100.0},
                                     "stage_change": {"per_s": 10.0}}},
     }})  # fmt: skip
     text = markdown(now, earlier)
     assert "| 3,400 webhooks/s | 3,400 webhooks/s |" in text
+    assert "| ingest throughput (no errors), 2 workers | 3,400 webhooks/s | — |" in text
     assert "| Kafka; busiest" not in text and "| Kafka |" in text
     assert "| slowest list query p99 (all) | 40.0 ms | 602 ms |" in text
     assert "| order creates | 90.0 ops/s | — |" in text
