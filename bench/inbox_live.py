@@ -58,7 +58,7 @@ async def one_run(urls: dict[str, str], kafka: str, mongo: str, args: argparse.N
         "live_only": live,
         "kafka_hop": await kafka_hop(kafka, args.samples),
         "store_upsert": await store_upserts(mongo, f"{urls['database']}_raw", args.samples),
-        "writes": await measure(mongo, args.samples, per_contact=4),
+        "writes": await measure(mongo, args.intake_messages, per_contact=4),
     }
 
 
@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50, help="open SSE streams")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument("--samples", type=int, default=200, help="for the floors")
+    parser.add_argument(
+        "--intake-messages", type=int, default=2000, help="through one consumer's write path"
+    )
     args = parser.parse_args(argv)
     database = f"bench_live_{uuid.uuid4().hex[:8]}"
     workspace = f"bench-{uuid.uuid4().hex[:6]}"

@@ -39,7 +39,7 @@ MODULES: dict[str, list[str]] = {
     "inbox": ["--rates", "10", "--seconds", "1", "--runs", "2", "--conversations", "1000"]
     + ["--samples", "20"],
     "inbox_live": ["--rates", "100", "--e2e-rates", "10", "--seconds", "1", "--runs", "2"]
-    + ["--clients", "5", "--samples", "20"],
+    + ["--clients", "5", "--samples", "20", "--intake-messages", "200"],
     "inbox_batch": ["--messages", "100", "--runs", "2"],
     "campaign": ["--sends", "100", "--replies", "30", "--spread", "10", "--runs", "2"]
     + ["--samples", "20", "--grace", "60"],
