@@ -18,8 +18,10 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from bench.ingest_load import (
     signed_request,
     webhook,
 )
+from bench.procstats import listeners, url_port
 from devtools.procs import free_port, http_ready, start_process, stop_process, wait_until
 from devtools.services import infra_env
 from devtools.stack import running_stack
@@ -71,16 +74,42 @@ def machine_jiffies() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-async def measured(request: Request, rate: float, seconds: float, pid: int) -> dict[str, float]:
-    """The open-loop result, with the CPU the server and the whole machine spent meanwhile."""
-    cpu, (busy, total) = tree_cpu_s(pid), machine_jiffies()
+@dataclass(frozen=True)
+class Pids:
+    """The processes whose CPU a rate is read against: ingest (and its workers), Kafka, the store;
+    the load generator is this process."""
+
+    ingest: int
+    kafka: int | None
+    store: int | None
+
+    def cpu_s(self) -> dict[str, float]:
+        found = {"ingest": tree_cpu_s(self.ingest), "generator": time.process_time()}
+        for role, pid in (("kafka", self.kafka), ("store", self.store)):
+            found[role] = tree_cpu_s(pid) if pid else 0.0
+        return found
+
+
+def infrastructure_pids(bootstrap: str, mongo_url: str) -> tuple[int | None, int | None]:
+    ports = {url_port(bootstrap): "kafka", url_port(mongo_url): "store"}
+    by_role = {role: pid for pid, role in listeners({p: r for p, r in ports.items() if p}).items()}
+    return by_role.get("kafka"), by_role.get("store")
+
+
+async def measured(request: Request, rate: float, seconds: float, pids: Pids) -> dict[str, float]:
+    """The open-loop result, with the CPU each process and the whole machine spent meanwhile."""
+    cpu, (busy, total) = pids.cpu_s(), machine_jiffies()
     result = await open_loop(request, rate, seconds)
-    cpu, (busy_now, total_now) = tree_cpu_s(pid) - cpu, machine_jiffies()
+    spent = {role: value - cpu[role] for role, value in pids.cpu_s().items()}
+    busy_now, total_now = machine_jiffies()
     busy, total = busy_now - busy, total_now - total
     elapsed = result["count"] / result["achieved_per_s"]
-    return {**result, "server_cpu_ms_per_request": cpu / result["count"] * 1e3,
-            "server_cpu_percent": 100 * cpu / elapsed,
-            "machine_busy_percent": 100 * busy / max(total, 1)}  # fmt: skip
+    result = {**result, "server_cpu_ms_per_request": spent["ingest"] / result["count"] * 1e3,
+              "server_cpu_percent": 100 * spent["ingest"] / elapsed,
+              "machine_busy_percent": 100 * busy / max(total, 1)}  # fmt: skip
+    for role in ("kafka", "store", "generator"):
+        result[f"{role}_cpu_percent"] = 100 * spent[role] / elapsed
+    return result
 
 
 def start_ingest(kafka: str, mongo: str, workers: int, logs: Path) -> tuple[Any, int]:
@@ -111,7 +140,9 @@ def sending(pool: Pool, requests: list[bytes]) -> Request:
     return send
 
 
-async def one_run(port: int, pid: int, bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
+async def one_run(
+    port: int, pids: Pids, bootstrap: str, args: argparse.Namespace
+) -> dict[str, Any]:
     pool = Pool(port, args.connections)
     bare = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
     try:
@@ -119,8 +150,10 @@ async def one_run(port: int, pid: int, bootstrap: str, args: argparse.Namespace)
         result: dict[str, Any] = {"rates": {}}
         for rate in args.rates:
             requests = [signed_request(webhook(i), port) for i in range(int(rate * args.seconds))]
-            webhooks = await measured(sending(pool, requests), rate, args.seconds, pid)
-            ceiling = await measured(sending(pool, [bare] * len(requests)), rate, args.seconds, pid)
+            webhooks = await measured(sending(pool, requests), rate, args.seconds, pids)
+            ceiling = await measured(
+                sending(pool, [bare] * len(requests)), rate, args.seconds, pids
+            )
             result["rates"][str(rate)] = {"webhooks": webhooks, "bare_http": ceiling}
         records = [webhook(i) for i in range(int(max(args.rates) * args.seconds))]
         result["kafka_ceiling"] = await kafka_ceiling(bootstrap, records, args.connections)
@@ -140,7 +173,8 @@ def median_of(runs: list[dict[str, Any]], *path: str) -> float:
 
 
 ROW_METRICS = ("achieved_per_s", "p50_ms", "p99_ms", "p999_ms", "errors", "server_cpu_percent",
-               "server_cpu_ms_per_request", "machine_busy_percent")  # fmt: skip
+               "server_cpu_ms_per_request", "machine_busy_percent", "kafka_cpu_percent",
+               "store_cpu_percent", "generator_cpu_percent")  # fmt: skip
 
 
 def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
@@ -168,9 +202,22 @@ def sustained(row: dict[str, Any]) -> bool:
     return bool(row["errors"] == 0 and row["achieved_per_s"] >= SUSTAINED * row["rate"])
 
 
+def cpu_shares(row: dict[str, Any], cores: int) -> str:
+    """Each process's CPU at a rate, in % of one core; `others`: what the rest of the machine
+    spent meanwhile (other users of a shared machine)."""
+    roles = {
+        "ingest": row["server_cpu_percent"],
+        "Kafka": row["kafka_cpu_percent"],
+        "store": row["store_cpu_percent"],
+        "load generator": row["generator_cpu_percent"],
+    }
+    others = max(0.0, row["machine_busy_percent"] * cores - sum(roles.values()))
+    return ", ".join(f"{role} {share:.0f}%" for role, share in {**roles, "others": others}.items())
+
+
 def what_limits(summary: dict[str, Any]) -> str:
     """One sentence from the figures: which resource ran out first at the highest rate."""
-    rows, workers = summary["rows"], summary["workers"]
+    rows, workers, cores = summary["rows"], summary["workers"], summary["cores"]
     best = max((row["rate"] for row in rows if sustained(row)), default=0.0)
     top = rows[-1]
     per_worker = top["server_cpu_percent"] / workers
@@ -188,9 +235,9 @@ def what_limits(summary: dict[str, Any]) -> str:
         f"{top['rate']:,.0f}/s ingest used {cpu_ms:.2f} ms CPU per webhook ({per_worker:.0f}% "
         f"of a core per worker, {workers} worker(s); one core ≈ {1000 / max(cpu_ms, 1e-3):,.0f} "
         f"webhooks/s) and the machine was {top['machine_busy_percent']:.0f}% busy on "
-        f"{summary['cores']} cores; the bare endpoint costs {top['bare_cpu_ms_per_request']:.2f} "
-        f"ms per request and raw aiokafka writes {summary['kafka_ceiling_webhooks_per_s']:,.0f} "
-        "webhooks/s."
+        f"{cores} cores (in % of one core: {cpu_shares(top, cores)}); the bare endpoint costs "
+        f"{top['bare_cpu_ms_per_request']:.2f} ms per request and raw aiokafka writes "
+        f"{summary['kafka_ceiling_webhooks_per_s']:,.0f} webhooks/s."
     )
 
 
@@ -200,19 +247,21 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
         f"{summary['when']}: medians of {summary['runs']} run(s), {summary['seconds']} s per "
         f"rate, {summary['workers']} uvicorn worker(s). Latency = from the scheduled send to "
-        "the 200 (open loop), each webhook acknowledged by Kafka (acks=all) before its 200.",
+        "the 200 (open loop), each webhook acknowledged by Kafka (acks=all) before its 200. "
+        "CPU in % of one core.",
         "",
         "| rate/s | achieved/s | p50 ms | p99 ms | p99.9 ms | errors | CPU ms/webhook | "
-        "machine busy | bare p99 ms | vs bare achieved |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "ingest | Kafka | generator | machine busy | bare p99 ms | vs bare achieved |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary["rows"]:
         ratio = row["achieved_per_s"] / row["bare_achieved_per_s"]
         lines.append(
             f"| {row['rate']:.0f} | {row['achieved_per_s']:.0f} | {row['p50_ms']:.1f} | "
             f"{row['p99_ms']:.1f} | {row['p999_ms']:.1f} | {row['errors']:.0f} | "
-            f"{row['server_cpu_ms_per_request']:.2f} | {row['machine_busy_percent']:.0f}% | "
-            f"{row['bare_p99_ms']:.1f} | {ratio:.2f} |"
+            f"{row['server_cpu_ms_per_request']:.2f} | {row['server_cpu_percent']:.0f}% | "
+            f"{row['kafka_cpu_percent']:.0f}% | {row['generator_cpu_percent']:.0f}% | "
+            f"{row['machine_busy_percent']:.0f}% | {row['bare_p99_ms']:.1f} | {ratio:.2f} |"
         )
     kafka = summary["kafka_ceiling_webhooks_per_s"]
     lines += ["", f"Raw aiokafka ceiling (2 records per webhook, acks=all): {kafka:.0f}/s.", ""]
@@ -228,19 +277,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of ingest")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
     with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
         proc, port = start_ingest(stack.kafka_bootstrap_servers, stack.mongodb_url,
                                   args.workers, Path(logs))  # fmt: skip
+        kafka, store = infrastructure_pids(stack.kafka_bootstrap_servers, stack.mongodb_url)
+        pids = Pids(proc.pid, kafka, store)
         try:
-            runs = [asyncio.run(one_run(port, proc.pid, stack.kafka_bootstrap_servers, args))
+            runs = [asyncio.run(one_run(port, pids, stack.kafka_bootstrap_servers, args))
                     for _ in range(args.runs)]  # fmt: skip
         finally:
             stop_process(proc)
     summary = report(runs, args)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (RESULTS / "ingest.md").write_text(markdown(summary))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ingest.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (args.out / "ingest.md").write_text(markdown(summary))
     print(markdown(summary))
     return 0
 
