@@ -30,6 +30,7 @@ from ingest.store import IngestStore, connect
 from ingest.templates import api as templates_api
 from ingest.templates.sync import TemplateSync
 from ingest.webhooks import api as webhooks_api
+from ingest.webhooks.endpoint import serve_webhooks_first
 from ingest.webhooks.records import BrokerSink, KafkaSink, Sink
 
 RECORD_OVERHEAD = 64 * 1024
@@ -154,7 +155,7 @@ def create_app(
         max_bytes = settings.max_body_bytes + RECORD_OVERHEAD
         await allow_large_raw_records(settings.kafka_bootstrap_servers, max_bytes)
 
-    return build_service(
+    app = build_service(
         name="ingest",
         settings=settings,
         broker=broker,
@@ -167,3 +168,5 @@ def create_app(
         on_shutdown=[deps.graph.close, *stops],
         description="The WhatsApp boundary: Meta webhooks in, Graph API calls out.",
     )
+    serve_webhooks_first(app)
+    return app
