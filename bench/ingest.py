@@ -149,7 +149,8 @@ async def one_run(
         await open_loop(sending(pool, [bare] * 200), 200, 1.0)  # warm-up
         result: dict[str, Any] = {"rates": {}}
         for rate in args.rates:
-            requests = [signed_request(webhook(i), port) for i in range(int(rate * args.seconds))]
+            count = int(rate * args.seconds)
+            requests = [signed_request(webhook(i, args.customers), port) for i in range(count)]
             webhooks = await measured(sending(pool, requests), rate, args.seconds, pids)
             ceiling = await measured(
                 sending(pool, [bare] * len(requests)), rate, args.seconds, pids
@@ -192,8 +193,8 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, An
         rows.append(row)
     kafka = median_of(runs, "kafka_ceiling", "webhooks_per_s")
     summary = {"when": datetime.now(UTC).isoformat(), "runs": len(runs), "seconds": args.seconds,
-               "workers": args.workers, "cores": os.cpu_count(), "rows": rows,
-               "kafka_ceiling_webhooks_per_s": kafka, "raw": runs}  # fmt: skip
+               "workers": args.workers, "customers": args.customers, "cores": os.cpu_count(),
+               "rows": rows, "kafka_ceiling_webhooks_per_s": kafka, "raw": runs}  # fmt: skip
     summary["limits"] = what_limits(summary)
     return summary
 
@@ -246,8 +247,9 @@ def markdown(summary: dict[str, Any]) -> str:
         "# Ingest benchmark",
         "",
         f"{summary['when']}: medians of {summary['runs']} run(s), {summary['seconds']} s per "
-        f"rate, {summary['workers']} uvicorn worker(s). Latency = from the scheduled send to "
-        "the 200 (open loop), each webhook acknowledged by Kafka (acks=all) before its 200. "
+        f"rate, {summary['workers']} uvicorn worker(s), "
+        f"{summary['customers'] or 'every webhook from a new'} customer(s). Latency = from the "
+        "scheduled send to the 200 (open loop), each acknowledged by Kafka (acks=all) before it. "
         "CPU in % of one core.",
         "",
         "| rate/s | achieved/s | p50 ms | p99 ms | p99.9 ms | errors | CPU ms/webhook | "
@@ -278,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of ingest")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument(
+        "--customers", type=int, default=0, help="customers writing in turn (0: each a new one)"
+    )
     args = parser.parse_args(argv)
     with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
         proc, port = start_ingest(stack.kafka_bootstrap_servers, stack.mongodb_url,

@@ -17,13 +17,15 @@ SECRET, APP, PNID = "bench-app-secret", "bench-app", "110928374650192"
 Request = Callable[[int], Awaitable[int]]
 
 
-def webhook(i: int) -> bytes:
-    """A compact, Meta-shaped text message with its own wamid (~700 bytes)."""
+def webhook(i: int, customers: int = 0) -> bytes:
+    """A compact, Meta-shaped text message with its own wamid (~700 bytes), from a customer of
+    `customers` who write in turn (0: each webhook from a new customer)."""
+    wa_id = f"2126{(i % customers if customers else i) % 10**8:08d}"
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "212522000111", "phone_number_id": PNID},
-        "contacts": [{"profile": {"name": "Client"}, "wa_id": f"2126{i % 10**8:08d}"}],
-        "messages": [{"from": f"2126{i % 10**8:08d}", "id": f"wamid.bench{uuid.uuid4().hex}",
+        "contacts": [{"profile": {"name": "Client"}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": f"wamid.bench{uuid.uuid4().hex}",
                       "timestamp": str(int(time.time())), "type": "text",
                       "text": {"body": "Salam, wach kayn had l-produit b lon akhor?"}}],
     }  # fmt: skip
