@@ -242,13 +242,17 @@ def what_limits(summary: dict[str, Any]) -> str:
     )
 
 
+def writers(customers: int) -> str:
+    return f"{customers:,} customers writing in turn" if customers else "each from a new customer"
+
+
 def markdown(summary: dict[str, Any]) -> str:
     lines = [
         "# Ingest benchmark",
         "",
         f"{summary['when']}: medians of {summary['runs']} run(s), {summary['seconds']} s per "
-        f"rate, {summary['workers']} uvicorn worker(s), "
-        f"{summary['customers'] or 'every webhook from a new'} customer(s). Latency = from the "
+        f"rate, {summary['workers']} uvicorn worker(s), {writers(summary['customers'])}. "
+        "Latency = from the "
         "scheduled send to the 200 (open loop), each acknowledged by Kafka (acks=all) before it. "
         "CPU in % of one core.",
         "",
