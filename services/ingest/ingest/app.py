@@ -70,8 +70,8 @@ async def allow_large_raw_records(bootstrap_servers: str, max_bytes: int) -> Non
 
 async def freeze_startup_objects() -> None:
     """Keep what start-up built (about 110k objects: the app, schemas, phone metadata) out of
-    the garbage collector's full passes, which otherwise stop every webhook in flight for
-    50-100 ms every few seconds under load. They live as long as the process anyway."""
+    the garbage collector's full passes, which otherwise stopped every webhook in flight for
+    80-300 ms every few seconds under load. They live as long as the process anyway."""
     gc.collect()
     gc.freeze()
 

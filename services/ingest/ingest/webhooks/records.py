@@ -59,7 +59,7 @@ def event_record(outgoing: Outgoing) -> Record:
     return Record(outgoing.topic, value, event.key(), headers)
 
 
-# aiokafka's murmur2 is pure Python and costs more than the rest of a send; keys repeat (a
+# aiokafka's murmur2 is pure Python (7-15 µs a key on the development machine); keys repeat (a
 # number's raw bodies, a customer's conversation), so each key's hash is computed once.
 _key_hash = functools.lru_cache(maxsize=1 << 16)(murmur2)
 
