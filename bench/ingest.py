@@ -4,9 +4,9 @@ Run by hand: `uv run python -m bench.ingest` (starts its own broker and store un
 KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL point at running ones). An open-loop generator sends
 signed webhooks at fixed rates and records the ack latency of each; in the same run it measures
 the ceilings the result is a ratio of: the bare HTTP endpoint of the same server at the same
-rates, and a raw aiokafka produce loop writing the same records. It also reads the CPU the ingest
-processes and the machine spent, to say what limits the result. Writes bench/results/ingest.md
-and bench/results/ingest.json.
+rates, and a raw aiokafka produce loop writing the same records. It also reads the CPU that
+ingest (and its workers), Kafka, the store, the generator itself and the whole machine spent, to
+say what limits the result. Writes ingest.md and ingest.json in --out (bench/results).
 """
 
 from __future__ import annotations
