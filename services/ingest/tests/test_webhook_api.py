@@ -2,16 +2,20 @@
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from starlette.routing import Route
 
 from hanout_shared.contracts import topics
 from ingest.settings import MetaApp
+from ingest.webhooks.endpoint import WebhookEndpoint
 
-from .ingest_builders import TEST_APP, TEST_SECRET, example, sign
-from .ingest_harness import running_ingest
+from .ingest_builders import PNID, TEST_APP, TEST_SECRET, example, sign
+from .ingest_harness import Ingest, running_ingest
 
 
 async def test_a_missing_signature_is_401_counted_and_publishes_nothing() -> None:
@@ -228,3 +232,39 @@ async def test_a_field_we_do_not_translate_is_kept_raw_and_counted() -> None:
         assert ingest.captured.messages[topics.WEBHOOKS_RAW][0].body == body
         labels = {"field": "account_update"}
         assert ingest.metric("ingest_webhook_ignored_fields_total", **labels) == 1
+
+
+BODIES = {
+    "accepted": example("msg_text.json"),
+    "unknown_number": example("msg_text.json")[0].replace(PNID.encode(), b"999999999999999"),
+    "invalid_json": b"{not json",
+    "wrong_object": b'{"object": "page"}',
+    "bad_signature": (example("msg_text.json")[0], sign(b"another body")),
+    "too_large": b'{"object":"whatsapp_business_account","pad":"' + b"x" * 2000 + b'"}',
+}
+
+
+RECEIVED_AT = re.compile(rb"20\d\d-\d\d-\d\dT[0-9:.]+(Z|\+00:00)")  # each POST has its own
+
+
+async def _answer_and_records(ingest: Ingest, case: str) -> tuple[Any, ...]:
+    given = BODIES[case]
+    body, signature = given if isinstance(given, tuple) else (given, sign(given))
+    response = await ingest.post_webhook(body, signature)
+    records = sorted(
+        (topic, message.raw_message.key, RECEIVED_AT.sub(b"<time>", message.body))
+        for topic, messages in ingest.captured.messages.items()
+        for message in messages
+    )
+    return response.status_code, response.content, records
+
+
+@pytest.mark.parametrize("case", list(BODIES))
+async def test_the_documented_route_behind_the_plain_endpoint_answers_alike(case: str) -> None:
+    async with running_ingest(max_body_bytes=1000) as ingest:
+        served = await _answer_and_records(ingest, case)
+    async with running_ingest(max_body_bytes=1000) as ingest:
+        endpoint = ingest.app.router.routes.pop(0)
+        assert isinstance(endpoint, Route) and isinstance(endpoint.app, WebhookEndpoint)
+        documented = await _answer_and_records(ingest, case)
+    assert served == documented
