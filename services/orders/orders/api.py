@@ -1,6 +1,8 @@
 """HTTP routes of the orders service: orders, their stages, history, and the pipeline."""
 
+import asyncio
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -53,6 +55,12 @@ def _conflict(order: Order) -> ApiError:
     return ApiError(409, "version_conflict", message, [current])
 
 
+def _unknown_customer(customer_id: str) -> ApiError:
+    message = f"No customer {customer_id!r} in this workspace"
+    detail = {"field": "body.customer_id", "message": message}
+    return ApiError(422, "unknown_customer", message, [detail])
+
+
 class Desk:
     """What a route works with: the caller's workspace and cause, and the service's deps."""
 
@@ -102,8 +110,20 @@ class Desk:
         return await self.shown(change.order)
 
     async def customer(self, customer_id: str) -> str:
-        """A merged-away customer resolves to the survivor (a stale client may still send it)."""
-        return await self.store.merges.survivor_of(self.workspace_id, customer_id) or customer_id
+        """The customer an order may name: one of the caller's workspace, known to this service's
+        read model; a merged-away one resolves to the survivor (a stale client may still send
+        it). A customer created a moment ago may not have reached the read model yet: it is
+        waited for, up to `customer_wait_s`, before the answer is 422 `unknown_customer`."""
+        deadline, pause = time.monotonic() + self.deps.customer_wait_s, 0.02
+        while True:
+            merges = self.store.merges
+            resolved = await merges.survivor_of(self.workspace_id, customer_id) or customer_id
+            if await self.store.customers.known(self.workspace_id, resolved):
+                return resolved
+            if time.monotonic() + pause > deadline:
+                raise _unknown_customer(customer_id)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     async def replay(self, key: str, request_hash: str) -> Order | None:
         found = await self.store.orders.by_idempotency_key(self.workspace_id, key)

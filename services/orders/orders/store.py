@@ -242,6 +242,28 @@ class MergeStore:
         return str(doc["survivor_id"]) if doc else None
 
 
+class CustomerStore:
+    """The customers an order may name: the service's own read model of customers.events.v1
+    (created, updated, merged survivors), keyed by workspace and customer."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._customers = db["customers"]
+
+    async def ensure_indexes(self) -> None:
+        return None  # keyed by workspace and customer id (_id): nothing else is queried
+
+    async def remember(self, workspace_id: str, customer_id: str) -> None:
+        """Idempotent: a redelivered event finds the customer known already."""
+        key = _scoped(workspace_id, customer_id)
+        fields = {"workspace_id": workspace_id, "customer_id": customer_id}
+        with contextlib.suppress(DuplicateKeyError):  # a concurrent upsert inserted it first
+            await self._customers.update_one({"_id": key}, {"$setOnInsert": fields}, upsert=True)
+
+    async def known(self, workspace_id: str, customer_id: str) -> bool:
+        found = await self._customers.find_one({"_id": _scoped(workspace_id, customer_id)})
+        return found is not None
+
+
 class Store:
     """Every collection of the service, on one database."""
 
@@ -251,7 +273,9 @@ class Store:
         self.pipelines = PipelineStore(db)
         self.counters = CounterStore(db)
         self.merges = MergeStore(db)
+        self.customers = CustomerStore(db)
 
     async def ensure_indexes(self) -> None:
-        for collection in (self.orders, self.pipelines, self.counters, self.merges):
+        every = (self.orders, self.pipelines, self.counters, self.merges, self.customers)
+        for collection in every:
             await collection.ensure_indexes()
