@@ -36,7 +36,7 @@ async def _upstream(request: Request) -> Response:
     if request.url.path == "/media":
         headers = {"Content-Security-Policy": "default-src 'none'; sandbox"}
         return Response(b"<svg onload=alert(1)>", media_type="image/svg+xml", headers=headers)
-    return JSONResponse({"path": request.url.path})
+    return JSONResponse({"path": request.scope["path"], "query": request.url.query})
 
 
 def _config(tmp: Path, port: int, upstream: int) -> Path:
@@ -129,3 +129,8 @@ def test_a_null_byte_is_refused_not_served(gateway: str) -> None:
     answer = httpx.get(f"{gateway}/index.html%00.js")
     assert answer.status_code in (400, 404)
     assert not re.search(r"<title>Hanout", answer.text)
+
+
+def test_an_encoded_character_in_an_api_path_stays_in_the_path(gateway: str) -> None:
+    answer = httpx.get(f"{gateway}/api/ingest/channels/1/media/me%3Ffields=id,name")
+    assert answer.json() == {"path": "/channels/1/media/me?fields=id,name", "query": ""}

@@ -30,6 +30,7 @@ async def echo(request: Request) -> Response:
     body = await request.body()
     return JSONResponse({
         "path": request.url.path, "query": request.url.query, "method": request.method,
+        "decoded_path": request.scope["path"],
         "body": body.decode(), "authorization": request.headers.get("authorization"),
         "prefix": request.headers.get("x-forwarded-prefix"),
         "correlation": request.headers.get("x-correlation-id"),
@@ -213,3 +214,11 @@ def test_dev_routes_are_off_outside_development(tmp_path: Path) -> None:
         assert answer.status_code == 404
     finally:
         server.should_exit = True
+
+
+def test_an_encoded_character_in_an_api_path_stays_in_the_path(gateway: str) -> None:
+    """As nginx does: `%3F` in a path is not turned into a query on the way to the service."""
+    answer = httpx.get(f"{gateway}/api/ingest/channels/1/media/me%3Ffields=id,name").json()
+    assert (answer["decoded_path"], answer["query"]) == ("/channels/1/media/me?fields=id,name", "")
+    slash = httpx.get(f"{gateway}/api/inbox/library/a%2Fb").json()
+    assert slash["decoded_path"] == "/library/a/b"  # what the service decodes, as behind nginx
