@@ -51,10 +51,13 @@ def test_any_path_value_of_the_media_proxy_is_digits_or_refused(stack: Stack, va
     ):
         answer = httpx.get(f"{stack.urls['ingest']}{path}", headers=bearer, timeout=10)
         digits = value.isascii() and value.isdigit() and len(value) <= 32
-        routable = "/" not in value and value not in (".", "..")  # else no route: 404
-        allowed = {404 if digits else 422} if routable else {404, 422}
+        # A decoded `/` or a dot segment changes the route: no route (404) or a redirect to the
+        # path without its trailing slash (307), never a Graph call.
+        routable = "/" not in value and value not in (".", "..")
+        allowed = {404 if digits else 422} if routable else {307, 404, 422}
         assert answer.status_code in allowed, f"{path}: {answer.status_code} {answer.text}"
-        assert answer.json()["code"] in ("validation_failed", "not_found")
+        if answer.status_code != 307:
+            assert answer.json()["code"] in ("validation_failed", "not_found")
 
 
 async def _order(shop_agent: Any, customer_id: str) -> httpx.Response:
