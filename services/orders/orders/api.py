@@ -155,12 +155,13 @@ async def create_order(draft: NewOrder, desk: Ops, key: IdempotencyKey = None) -
         return done
     customer_id = await desk.customer(draft.customer_id)
     number = await desk.store.counters.next_number(desk.workspace_id, desk.deps.first_order_number)
+    pipeline = await desk.pipeline()
     change = lifecycle.place(
         draft.model_copy(update={"customer_id": customer_id}),
         order_id=str(uuid.uuid4()),
         workspace_id=desk.workspace_id,
         number=number,
-        pipeline=await desk.pipeline(),
+        pipeline=pipeline,
         cause=desk.cause,
     )
     if not await desk.store.orders.insert(change, key, request_hash):
@@ -168,7 +169,7 @@ async def create_order(draft: NewOrder, desk: Ops, key: IdempotencyKey = None) -
         return await desk.replay(key or "", request_hash) or change.order
     desk.response.headers["Location"] = f"/orders/{change.order.id}"
     await desk.deps.publish(change.order.id)
-    return await desk.shown(change.order)
+    return await desk.shown(change.order, pipeline)
 
 
 @router.get("/orders", summary="Orders, most recent first: by customer, stage, state or chat")
