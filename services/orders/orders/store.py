@@ -246,8 +246,13 @@ class CustomerStore:
     """The customers an order may name: the service's own read model of customers.events.v1
     (created, updated, merged survivors), keyed by workspace and customer."""
 
+    # A customer once known stays known (no event removes one), so a hit is remembered here and
+    # a create for a customer seen before costs no store read; emptied when full.
+    _CACHE_SIZE = 100_000
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._customers = db["customers"]
+        self._seen: set[str] = set()
 
     async def ensure_indexes(self) -> None:
         return None  # keyed by workspace and customer id (_id): nothing else is queried
@@ -260,8 +265,15 @@ class CustomerStore:
             await self._customers.update_one({"_id": key}, {"$setOnInsert": fields}, upsert=True)
 
     async def known(self, workspace_id: str, customer_id: str) -> bool:
-        found = await self._customers.find_one({"_id": _scoped(workspace_id, customer_id)})
-        return found is not None
+        key = _scoped(workspace_id, customer_id)
+        if key in self._seen:
+            return True
+        if await self._customers.find_one({"_id": key}, {"_id": 1}) is None:
+            return False
+        if len(self._seen) >= self._CACHE_SIZE:
+            self._seen.clear()
+        self._seen.add(key)
+        return True
 
 
 class Store:
