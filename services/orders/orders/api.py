@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from hanout_shared.platform.auth import Admin, Agent
+from hanout_shared.platform.auth import Admin, Agent, Principal
 from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
 from hanout_shared.platform.logs import correlation_id
 from hanout_shared.platform.service import dependencies
@@ -64,12 +64,7 @@ def _unknown_customer(customer_id: str) -> ApiError:
 class Desk:
     """What a route works with: the caller's workspace and cause, and the service's deps."""
 
-    def __init__(
-        self,
-        deps: Annotated[OrdersDeps, Depends(dependencies)],
-        agent: Agent,
-        response: Response,
-    ) -> None:
+    def __init__(self, deps: OrdersDeps, agent: Principal, response: Response) -> None:
         self.deps, self.store = deps, deps.store
         self.workspace_id, self.response = agent.workspace_id, response
         self.cause = Cause(
@@ -139,7 +134,14 @@ class Desk:
         return await self.shown(order)
 
 
-Ops = Annotated[Desk, Depends()]
+async def open_desk(
+    deps: Annotated[OrdersDeps, Depends(dependencies)], agent: Agent, response: Response
+) -> Desk:
+    """Async so FastAPI builds the desk inline: a class dependency costs a thread hop."""
+    return Desk(deps, agent, response)
+
+
+Ops = Annotated[Desk, Depends(open_desk)]
 
 
 @router.post(
