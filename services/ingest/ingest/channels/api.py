@@ -10,11 +10,11 @@ from hanout_shared.platform.auth import Admin
 from hanout_shared.platform.errors import ApiError, not_found
 from ingest.channels.model import ChannelRecord
 from ingest.channels.store import ChannelExists
-from ingest.deps import IngestDep, IngestDeps, PhoneNumberId, error_responses
+from ingest.deps import GRAPH_ID_PATTERN, IngestDep, IngestDeps, PhoneNumberId, error_responses
 
 logger = logging.getLogger("hanout.ingest.channels")
 router = APIRouter(prefix="/channels", tags=["channels"])
-DIGITS = r"^[0-9]{1,32}$"
+DIGITS = GRAPH_ID_PATTERN
 
 
 class ChannelCreate(BaseModel):
