@@ -7,7 +7,7 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
 SERVICES := ingest inbox customers orders
 
-.PHONY: help install deps chromium dev test test-fast test-integration lint fmt schemas token clean \
+.PHONY: help install deps chromium dev test test-fast test-web test-integration lint fmt schemas token clean \
 	bench up down
 
 help: ## list the commands
@@ -38,11 +38,14 @@ chromium: ## install Debian's Chromium for the browser tests, if missing (apt-ge
 dev: deps ## run Kafka, the store, every service and the web client, seeded (Ctrl-C stops)
 	@$(RUN) python -m devtools.dev
 
-test: install lint ## the whole suite: pure, handler/API, integration and e2e on real Kafka and store
+test: install lint test-web ## the whole suite: pure, handler/API, integration and e2e on real Kafka and store
 	@$(RUN) pytest
 
-test-fast: deps ## only the tests that need no broker or store
+test-fast: deps test-web ## only the tests that need no broker or store
 	@$(RUN) pytest -m "not integration and not e2e"
+
+test-web: deps ## the web client's unit and component tests (vitest, Testing Library on jsdom)
+	cd web && npm test --silent
 
 test-integration: install ## only the tests on the real broker and store
 	@$(RUN) pytest -m "integration or e2e"

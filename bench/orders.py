@@ -26,6 +26,9 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from devtools.services import ServiceProcess, infra_env
 from devtools.stack import running_stack
 from devtools.store import BENCH
+from hanout_shared.contracts import topics
+from hanout_shared.contracts.customers import CustomerCard, CustomerCreated, CustomerCreatedEvent
+from hanout_shared.contracts.envelope import CONTENT_TYPE
 from hanout_shared.platform.auth import mint_dev_token
 from hanout_shared.platform.kafka import ensure_topics
 from hanout_shared.platform.settings import DEV_JWT_SECRET
@@ -70,6 +73,36 @@ def checked(response: httpx.Response, status: int) -> httpx.Response:
     return response
 
 
+async def announce_customer(bootstrap: str, workspace: str) -> None:
+    """The bench's customer, created as the customers service would tell orders about it."""
+    card = CustomerCard(customer_id=ORDER["customer_id"], version=1)
+    event = CustomerCreatedEvent.create(
+        source="hanout/customers",
+        workspaceid=workspace,
+        subject=card.customer_id,
+        data=CustomerCreated(customer=card),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.CUSTOMERS_EVENTS,
+            event.model_dump_json().encode(),
+            key=card.customer_id.encode(),
+            headers=[("content-type", CONTENT_TYPE.encode())],
+        )
+    finally:
+        await producer.stop()
+
+
+async def customer_known(http: httpx.AsyncClient, timeout_s: float = 60.0) -> None:
+    """Poll with a first order until orders has read the customer (each try waits a little)."""
+    deadline = time.monotonic() + timeout_s
+    while (await http.post("/orders", json=ORDER)).status_code != 201:
+        if time.monotonic() > deadline:
+            raise RuntimeError("orders never learnt the bench's customer")
+
+
 async def one_run(
     url: str, stack_env: dict[str, str], size: int, concurrency: int
 ) -> dict[str, Any]:
@@ -77,7 +110,9 @@ async def one_run(
     token = mint_dev_token(DEV_JWT_SECRET, agent_id="bench", workspace_id=workspace)
     headers = {"Authorization": f"Bearer {token}"}
     created: list[str] = []
+    await announce_customer(stack_env["KAFKA_BOOTSTRAP_SERVERS"], workspace)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+        await customer_known(http)
 
         async def bare(_: int) -> None:
             checked(await http.get("/healthz"), 200)

@@ -2,8 +2,11 @@
 
 `/api/<service>/x` reaches the service as `/x` (streamed both ways, Server-Sent Events unbuffered),
 `/webhooks/whatsapp` reaches ingest with its path and raw body, `/` serves `web/dist` with the
-app shell for client-side routes. Development only: `/dev/` mints tokens for the seeded agents and
-lets the page play a customer through the Meta simulator.
+app shell for client-side routes; `/api/<anything else>` is a JSON 404. Every answer carries the
+security headers of deploy/nginx.conf (an upstream's own CSP, e.g. the media proxy's sandbox, is
+kept). Development only: `/dev/` mints tokens for the seeded agents and lets the page play a
+customer through the Meta simulator, and only for a loopback Host (a DNS-rebound page names its own
+host) and JSON bodies (a cross-site form cannot send one without a preflight).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from starlette.responses import (
     StreamingResponse,
 )
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from devtools.seed_data import Roster, demo_roster
 from devtools.services import DEV_PORTS
@@ -41,6 +45,22 @@ HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
      "transfer-encoding", "upgrade", "proxy-connection"}
 )  # fmt: skip
+# The web client loads only its own files: no inline script, nothing framed, no referrer sent.
+# Images and video may be https links a template or a message points at; media is shown from
+# blob: URLs of files fetched through the media proxy.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' blob: data: https:; media-src 'self' blob: https:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
 
 @dataclass(frozen=True)
@@ -52,10 +72,12 @@ class GatewayConfig:
     simulator_url: str | None = None
     jwt_secret: str = DEV_JWT_SECRET
     roster: Roster = field(default_factory=demo_roster)
+    dev: bool = True  # the /dev/ routes; off unless HANOUT_ENV is development (or test)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> GatewayConfig:
-        """GATEWAY_<SERVICE>_URL, GATEWAY_WEB_DIST, GATEWAY_SIMULATOR_URL, GATEWAY_ROSTER (JSON)."""
+        """GATEWAY_<SERVICE>_URL, GATEWAY_WEB_DIST, GATEWAY_SIMULATOR_URL, GATEWAY_ROSTER (JSON),
+        HANOUT_ENV (the /dev/ routes only in development or test)."""
         default = cls()
         upstreams = {
             name: env.get(f"GATEWAY_{name.upper()}_URL", url)
@@ -68,6 +90,7 @@ class GatewayConfig:
             simulator_url=env.get("GATEWAY_SIMULATOR_URL") or None,
             jwt_secret=env.get("AUTH_JWT_SECRET", DEV_JWT_SECRET),
             roster=Roster.model_validate_json(roster) if roster else default.roster,
+            dev=env.get("HANOUT_ENV", "development") in ("development", "test"),
         )
 
 
@@ -126,6 +149,8 @@ async def proxy(request: Request, client: httpx.AsyncClient, url: str, prefix: s
 
 def _static(dist: Path, path: str) -> Response:
     """A built file; unknown paths get the app shell, except under /assets/ (hashed names)."""
+    if "\x00" in path:  # no file name holds one, and the OS refuses it
+        return _error(400, "invalid_path", "A path may not contain a null byte")
     root = dist.resolve()
     target = (root / path.lstrip("/")).resolve()
     inside = target == root or root in target.parents
@@ -155,17 +180,23 @@ class Gateway:
                 return await proxy(request, self.client, base + path[len(prefix) :], prefix)
         if path.startswith(WEBHOOK_PATH):
             return await proxy(request, self.client, self.config.upstreams["ingest"] + path, "")
+        if path == "/api" or path.startswith("/api/"):
+            return _error(404, "not_found", f"No API at {path}")
         if path == "/healthz":
             return PlainTextResponse("ok\n")
         return _static(self.config.dist, path)
 
-    async def dev_config(self, _: Request) -> Response:
+    async def dev_config(self, request: Request) -> Response:
+        if refused := _dev_refusal(request, self.config.dev):
+            return refused
         roster = self.config.roster.model_dump(mode="json")
         return JSONResponse(
             {"dev": True, "simulator": self.config.simulator_url is not None, **roster}
         )
 
     async def dev_token(self, request: Request) -> Response:
+        if refused := _dev_refusal(request, self.config.dev):
+            return refused
         body = await _json(request)
         workspace = self.config.roster.workspace(str(body.get("workspace_id")))
         agent = workspace.agent(str(body.get("agent_id"))) if workspace else None
@@ -182,6 +213,8 @@ class Gateway:
 
     async def dev_simulate(self, request: Request) -> Response:
         """One customer text through the simulator, signed and delivered like Meta's webhook."""
+        if refused := _dev_refusal(request, self.config.dev):
+            return refused
         if self.config.simulator_url is None:
             return _error(404, "not_found", "No Meta simulator is configured")
         body = await _json(request)
@@ -205,6 +238,46 @@ class Gateway:
         except httpx.TransportError as exc:
             return _error(502, "bad_gateway", f"The simulator is not reachable: {exc}")
         return JSONResponse(answer.json(), status_code=answer.status_code)
+
+
+def _loopback(host_header: str) -> bool:
+    host = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+    return host.lower() in LOOPBACK_HOSTS
+
+
+def _dev_refusal(request: Request, dev: bool) -> Response | None:
+    """Why a /dev/ call is refused: outside development, for a non-loopback Host, or (a write)
+    with a body that is not JSON; None when it may go on."""
+    if not dev:
+        return _error(404, "not_found", "Development routes are off")
+    if not _loopback(request.headers.get("host", "")):
+        return _error(403, "forbidden_host", "Development routes answer only on a loopback host")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method == "POST" and content_type != "application/json":
+        return _error(415, "unsupported_media_type", "Development routes take JSON only")
+    return None
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every answer that lacks them (streamed ones included)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                added = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
+                         if k.encode() not in present]  # fmt: skip
+                message["headers"] = [*message.get("headers", []), *added]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -232,5 +305,6 @@ def create_app(config: GatewayConfig | None = None) -> Starlette:
         await gateway.client.aclose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
     app.state.gateway = gateway
     return app

@@ -9,5 +9,6 @@ export default defineConfig({
     proxy: { "/api": gateway, "/dev": gateway },
   },
   build: { outDir: "dist", emptyOutDir: true, sourcemap: true },
-  test: { environment: "node", include: ["src/**/*.test.ts"] },
+  // Components' tests (*.test.tsx) say `// @vitest-environment jsdom` at their top.
+  test: { environment: "node", include: ["src/**/*.test.ts", "src/**/*.test.tsx"] },
 });

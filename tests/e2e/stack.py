@@ -54,6 +54,7 @@ def own_groups(run: str) -> dict[str, list[str]]:
         f"{customers}.inbound": [topics.WHATSAPP_INBOUND],
         f"{customers}.orders": [topics.ORDERS_EVENTS],
         f"e2e-{run}-orders": [topics.CUSTOMERS_EVENTS],
+        f"e2e-{run}-orders.customers": [topics.CUSTOMERS_EVENTS],
         f"e2e-{run}-ingest-outbound": [topics.WHATSAPP_OUTBOUND],
     }
 

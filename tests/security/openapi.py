@@ -116,7 +116,9 @@ def valid_request(op: Operation, ids: dict[str, str]) -> dict[str, Any]:
             "content": b"name,phone\nNadia,0612345678\n",
             "headers": {"Content-Type": "text/csv"},
         },
-        "orders POST /orders": {"json": {"customer_id": "c", "lines": [LINE]}},
+        "orders POST /orders": {
+            "json": {"customer_id": ids.get("customer_id", "c"), "lines": [LINE]}
+        },
         "orders PATCH /orders/{order_id}": {"json": {"note": "Sonner 2 fois"}, "headers": version},
         "orders POST /orders/{order_id}/stage": {
             "json": {"stage_id": "confirmed"},

@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from hanout_shared.platform.downloads import INLINE_TYPES, essence
 from tests.e2e.stack import Stack, token
 
 from .openapi import Operation, documents, operations
@@ -37,8 +38,27 @@ def documented_status(ctx: Any, response: Any, case: Any) -> bool | None:
     return result
 
 
+# What an API answers as data; anything else is a file a browser may be handed.
+DATA_TYPES = ("application/json", "text/event-stream", "text/plain", "application/problem+json")
+
+
+@schemathesis.check
+def files_are_never_run(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A file answer is never sniffed, runs nothing, and is inline only if it is plain media."""
+    kind = essence(response.headers.get("content-type", [""])[0])
+    if response.status_code != 200 or not kind or kind in DATA_TYPES:
+        return None
+    headers = {name.lower(): values[0] for name, values in response.headers.items()}
+    assert headers.get("x-content-type-options") == "nosniff", f"{kind} without nosniff"
+    assert "sandbox" in headers.get("content-security-policy", ""), f"{kind} without a sandbox"
+    inline = not headers.get("content-disposition", "inline").startswith("attachment")
+    assert kind in INLINE_TYPES or not inline, f"{kind} served inline"
+    return True
+
+
 CHECKS = [
     not_a_server_error,
+    files_are_never_run,
     documented_status,
     content_type_conformance,
     response_headers_conformance,

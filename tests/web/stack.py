@@ -33,6 +33,7 @@ def _groups(run: str) -> tuple[dict[str, str], dict[str, list[str]]]:
         f"{names['customers']}.inbound": [topics.WHATSAPP_INBOUND],
         f"{names['customers']}.orders": [topics.ORDERS_EVENTS],
         names["orders"]: [topics.CUSTOMERS_EVENTS],
+        f"{names['orders']}.customers": [topics.CUSTOMERS_EVENTS],
         f"ingest-outbound-web-{run}": [topics.WHATSAPP_OUTBOUND],
     }
     env = {f"{name.upper()}_CONSUMER_GROUP": group for name, group in names.items()}

@@ -160,3 +160,18 @@ async def test_an_empty_or_oversized_file_is_refused(service: Service) -> None:
     assert (empty.status_code, empty.json()["code"]) == (422, "empty_file")
     big = await upload(service, PDF, "gros.pdf", "application/pdf")
     assert (big.status_code, big.json()["code"]) == (413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    ("mime", "shown"),
+    [("text/html", "attachment"), ("image/svg+xml", "attachment"), ("image/png", "inline")],
+)
+async def test_only_a_file_a_browser_cannot_run_is_served_inline(
+    service: Service, mime: str, shown: str
+) -> None:
+    content = b"<svg onload=alert(1)><script>alert(2)</script></svg>" + random_ref("x").encode()
+    item = (await upload(service, content, "offre.html", mime)).json()
+    file = await service.http.get(f"/library/{item['id']}/file", headers=service.headers())
+    assert file.headers["content-disposition"].split(";")[0] == shown
+    assert file.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in file.headers["content-security-policy"]

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
 from hanout_shared.platform.errors import ErrorBody
 from hanout_shared.platform.service import dependencies
@@ -39,6 +39,12 @@ class IngestDeps:
 
 
 IngestDep = Annotated[IngestDeps, Depends(dependencies)]
+# Checked at the boundary: these values go into Graph API URLs (ingest.graph.node checks again).
+GRAPH_ID_PATTERN = r"^[0-9]{1,32}$"
+PhoneNumberId = Annotated[
+    str, Path(pattern=GRAPH_ID_PATTERN, description="Meta's id of the business number (digits)")
+]
+MediaId = Annotated[str, Path(pattern=GRAPH_ID_PATTERN, description="Meta's media id (digits)")]
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -1,8 +1,9 @@
 """The Graph API over HTTP: the only module that knows Meta's URLs, and how its errors read."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -13,6 +14,20 @@ USER_AGENT = "hanout-ingest/0.1"
 META_HOST_SUFFIXES = ("facebook.com", "fbsbx.com", "fbcdn.net")
 # Throughput and transient codes (SPEC §5.5): Meta asks for a retry with backoff.
 RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057, 133004})
+# Graph node ids (phone numbers, WABAs, media) are decimal digits; anything else in a path segment
+# could steer the call to another node or add parameters, with the business's token.
+GRAPH_ID = re.compile(r"[0-9]{1,32}")
+
+
+class InvalidGraphId(ValueError):
+    """A value meant as a Graph node id that is not one: it never reaches a URL."""
+
+
+def node(value: str) -> str:
+    """A Graph id as one encoded URL path segment."""
+    if not GRAPH_ID.fullmatch(value):
+        raise InvalidGraphId(value[:64])
+    return quote(value, safe="")
 
 
 class GraphUnreachable(Exception):
@@ -104,18 +119,20 @@ class GraphClient:
     async def send_message(
         self, phone_number_id: str, token: str, body: dict[str, Any]
     ) -> GraphResponse:
-        return await self._call("POST", f"{phone_number_id}/messages", token, json=body)
+        return await self._call("POST", f"{node(phone_number_id)}/messages", token, json=body)
 
     async def upload_media(
         self, phone_number_id: str, token: str, filename: str, mime_type: str, content: bytes
     ) -> GraphResponse:
         form = {"messaging_product": "whatsapp", "type": mime_type}
         files = {"file": (filename, content, mime_type)}
-        return await self._call("POST", f"{phone_number_id}/media", token, data=form, files=files)
+        return await self._call(
+            "POST", f"{node(phone_number_id)}/media", token, data=form, files=files
+        )
 
     async def media_info(self, media_id: str, token: str, phone_number_id: str) -> GraphResponse:
         params = {"phone_number_id": phone_number_id}
-        return await self._call("GET", media_id, token, params=params)
+        return await self._call("GET", node(media_id), token, params=params)
 
     async def templates_page(
         self, waba_id: str, token: str, after: str | None, limit: int = 100
@@ -123,7 +140,7 @@ class GraphClient:
         params: dict[str, Any] = {"limit": limit}
         if after:
             params["after"] = after
-        return await self._call("GET", f"{waba_id}/message_templates", token, params=params)
+        return await self._call("GET", f"{node(waba_id)}/message_templates", token, params=params)
 
     def allowed_media_host(self, url: str) -> bool:
         parts = urlsplit(url)

@@ -1,8 +1,12 @@
 """Template sync (all pages, approved only), media upload and the download proxy, pacing."""
 
 import time
+from typing import Any
+
+import pytest
 
 from hanout_shared.contracts import topics
+from ingest.graph import InvalidGraphId, node
 
 from .ingest_builders import PNID, PNID_2, a_channel, a_send, random_ref
 from .ingest_harness import running_ingest
@@ -113,3 +117,67 @@ async def test_sends_on_one_number_are_paced_to_the_configured_rate() -> None:
         elapsed = time.monotonic() - started
         assert len(await ingest.graph_requests("messages")) == 25
         assert elapsed >= 0.2  # a one-second burst of 20, then 5 more at 20/s
+
+
+STEERING_IDS = ["me%3Ffields=id,name", "123%3Fphone_number_id=999%26x=1", "me", "1%23x", "-1"]
+
+
+@pytest.mark.parametrize("media_id", STEERING_IDS)
+async def test_a_media_id_that_is_not_digits_is_refused_before_any_graph_call(
+    media_id: str,
+) -> None:
+    async with running_ingest() as ingest:
+        mine = auth(ingest.workspace_id, "agent")
+        answer = await ingest.client.get(f"/channels/{PNID}/media/{media_id}", headers=mine)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "validation_failed"
+        assert await ingest.graph_requests() == []
+
+
+async def test_a_number_that_is_not_digits_is_refused_on_every_channel_route() -> None:
+    async with running_ingest() as ingest:
+        admin = auth(ingest.workspace_id)
+        for method, path in [
+            ("GET", "/channels/me%3Ffields=id"),
+            ("POST", "/channels/me%3Ffields=id/templates/sync"),
+            ("GET", "/channels/me%3Ffields=id/media/123"),
+        ]:
+            answer = await ingest.client.request(method, path, headers=admin)
+            assert answer.status_code == 422, f"{method} {path}: {answer.text}"
+        assert await ingest.graph_requests() == []
+
+
+@pytest.mark.parametrize("value", ["me", "1/me", "1?x=1", "1#x", "", "１２", "1" * 33])
+def test_a_graph_node_is_only_ever_digits(value: str) -> None:
+    with pytest.raises(InvalidGraphId):
+        node(value)
+    assert node("100000000000001") == "100000000000001"
+
+
+async def _served(ingest: Any, mime: str, content: bytes) -> Any:
+    headers = {**auth(ingest.workspace_id, "agent"), "Content-Type": mime}
+    uploaded = await ingest.client.post(
+        f"/channels/{PNID}/media", params={"filename": "f"}, content=content, headers=headers
+    )
+    media_id = uploaded.json()["media_id"]
+    mine = auth(ingest.workspace_id, "agent")
+    return await ingest.client.get(f"/channels/{PNID}/media/{media_id}", headers=mine)
+
+
+@pytest.mark.parametrize(
+    "mime", ["text/html", "image/svg+xml", "application/xhtml+xml", "application/pdf", "text/xml"]
+)
+async def test_a_file_a_browser_could_run_is_served_as_a_sandboxed_attachment(mime: str) -> None:
+    async with running_ingest() as ingest:
+        served = await _served(ingest, mime, b"<script>alert(document.cookie)</script>")
+        assert served.status_code == 200
+        assert served.headers["content-disposition"].startswith("attachment")
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert "sandbox" in served.headers["content-security-policy"]
+
+
+async def test_a_photo_is_served_inline_without_sniffing() -> None:
+    async with running_ingest() as ingest:
+        served = await _served(ingest, "image/jpeg", b"\xff\xd8\xff\xe0 jpeg")
+        assert served.headers["content-disposition"] == "inline"
+        assert served.headers["x-content-type-options"] == "nosniff"

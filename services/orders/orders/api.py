@@ -1,13 +1,15 @@
 """HTTP routes of the orders service: orders, their stages, history, and the pipeline."""
 
+import asyncio
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from hanout_shared.platform.auth import Admin, Agent
+from hanout_shared.platform.auth import Admin, Agent, Principal
 from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
 from hanout_shared.platform.logs import correlation_id
 from hanout_shared.platform.service import dependencies
@@ -53,15 +55,16 @@ def _conflict(order: Order) -> ApiError:
     return ApiError(409, "version_conflict", message, [current])
 
 
+def _unknown_customer(customer_id: str) -> ApiError:
+    message = f"No customer {customer_id!r} in this workspace"
+    detail = {"field": "body.customer_id", "message": message}
+    return ApiError(422, "unknown_customer", message, [detail])
+
+
 class Desk:
     """What a route works with: the caller's workspace and cause, and the service's deps."""
 
-    def __init__(
-        self,
-        deps: Annotated[OrdersDeps, Depends(dependencies)],
-        agent: Agent,
-        response: Response,
-    ) -> None:
+    def __init__(self, deps: OrdersDeps, agent: Principal, response: Response) -> None:
         self.deps, self.store = deps, deps.store
         self.workspace_id, self.response = agent.workspace_id, response
         self.cause = Cause(
@@ -102,8 +105,20 @@ class Desk:
         return await self.shown(change.order)
 
     async def customer(self, customer_id: str) -> str:
-        """A merged-away customer resolves to the survivor (a stale client may still send it)."""
-        return await self.store.merges.survivor_of(self.workspace_id, customer_id) or customer_id
+        """The customer an order may name: one of the caller's workspace, known to this service's
+        read model; a merged-away one resolves to the survivor (a stale client may still send
+        it). A customer created a moment ago may not have reached the read model yet: it is
+        waited for, up to `customer_wait_s`, before the answer is 422 `unknown_customer`."""
+        deadline, pause = time.monotonic() + self.deps.customer_wait_s, 0.02
+        while True:
+            merges = self.store.merges
+            resolved = await merges.survivor_of(self.workspace_id, customer_id) or customer_id
+            if await self.store.customers.known(self.workspace_id, resolved):
+                return resolved
+            if time.monotonic() + pause > deadline:
+                raise _unknown_customer(customer_id)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
     async def replay(self, key: str, request_hash: str) -> Order | None:
         found = await self.store.orders.by_idempotency_key(self.workspace_id, key)
@@ -119,7 +134,14 @@ class Desk:
         return await self.shown(order)
 
 
-Ops = Annotated[Desk, Depends()]
+async def open_desk(
+    deps: Annotated[OrdersDeps, Depends(dependencies)], agent: Agent, response: Response
+) -> Desk:
+    """Async so FastAPI builds the desk inline: a class dependency costs a thread hop."""
+    return Desk(deps, agent, response)
+
+
+Ops = Annotated[Desk, Depends(open_desk)]
 
 
 @router.post(
@@ -135,12 +157,13 @@ async def create_order(draft: NewOrder, desk: Ops, key: IdempotencyKey = None) -
         return done
     customer_id = await desk.customer(draft.customer_id)
     number = await desk.store.counters.next_number(desk.workspace_id, desk.deps.first_order_number)
+    pipeline = await desk.pipeline()
     change = lifecycle.place(
         draft.model_copy(update={"customer_id": customer_id}),
         order_id=str(uuid.uuid4()),
         workspace_id=desk.workspace_id,
         number=number,
-        pipeline=await desk.pipeline(),
+        pipeline=pipeline,
         cause=desk.cause,
     )
     if not await desk.store.orders.insert(change, key, request_hash):
@@ -148,7 +171,7 @@ async def create_order(draft: NewOrder, desk: Ops, key: IdempotencyKey = None) -
         return await desk.replay(key or "", request_hash) or change.order
     desk.response.headers["Location"] = f"/orders/{change.order.id}"
     await desk.deps.publish(change.order.id)
-    return await desk.shown(change.order)
+    return await desk.shown(change.order, pipeline)
 
 
 @router.get("/orders", summary="Orders, most recent first: by customer, stage, state or chat")

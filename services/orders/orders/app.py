@@ -45,7 +45,12 @@ def create_app(
         registry=registry,
     )
     handlers.subscribe(consumers)
-    deps = OrdersDeps(store=store, relay=relay, first_order_number=settings.first_order_number)
+    deps = OrdersDeps(
+        store=store,
+        relay=relay,
+        first_order_number=settings.first_order_number,
+        customer_wait_s=settings.customer_wait_s,
+    )
     return build_service(
         name="orders",
         settings=settings,

@@ -11,6 +11,7 @@ class OrdersDeps:
     store: Store
     relay: OutboxRelay
     first_order_number: int
+    customer_wait_s: float = 3.0
 
     async def publish(self, order_id: str) -> bool:
         """Publish the events a write just left in the order's outbox; False when Kafka did not

@@ -3,7 +3,13 @@
 from faststream.kafka import KafkaRouter
 
 from hanout_shared.contracts import deterministic_id, topics
-from hanout_shared.contracts.customers import CustomerMergedEvent, CustomersEvent
+from hanout_shared.contracts.customers import (
+    CustomerCreatedEvent,
+    CustomerMerged,
+    CustomerMergedEvent,
+    CustomersEvent,
+    CustomerUpdatedEvent,
+)
 from hanout_shared.contracts.orders import OrdersEvent
 from hanout_shared.platform.consuming import Consumers
 from orders.deps import OrdersDeps
@@ -21,11 +27,33 @@ order_events = router.publisher(
 _REPOINT_ATTEMPTS = 5
 
 
+CustomerKnownEvent = CustomerCreatedEvent | CustomerUpdatedEvent | CustomerMergedEvent
+KNOWN_KINDS = [CustomerCreatedEvent, CustomerUpdatedEvent, CustomerMergedEvent]
+
+
 def subscribe(consumers: Consumers[OrdersDeps]) -> None:
-    """Only merges are acted on; the other customer events are read and skipped."""
+    """Merges re-point orders; every customer event feeds the read model of who exists, in a
+    group of its own (`<group>.customers`) that starts from the topic's first offset, so a
+    deployment that did not have it learns every customer created before it."""
     consumers.subscribe(
         topics.CUSTOMERS_EVENTS, CustomersEvent, [CustomerMergedEvent], on_customer_merged
     )
+    consumers.subscribe_batch(
+        topics.CUSTOMERS_EVENTS,
+        CustomersEvent,
+        KNOWN_KINDS,
+        on_customers_known,
+        group_suffix=".customers",
+    )
+
+
+async def on_customers_known(events: list[CustomerKnownEvent], deps: OrdersDeps) -> None:
+    for event in events:
+        data = event.data
+        customer_id = (
+            data.survivor_id if isinstance(data, CustomerMerged) else data.customer.customer_id
+        )
+        await deps.store.customers.remember(event.workspaceid, customer_id)
 
 
 async def on_customer_merged(event: CustomerMergedEvent, deps: OrdersDeps) -> None:

@@ -19,6 +19,11 @@ class OrdersSettings(ServiceSettings):
     outbox_sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often events left pending by a failed publish retry"
     )
+    customer_wait_s: float = Field(
+        default=3.0,
+        ge=0,
+        description="How long an order for a customer not known yet waits for its event",
+    )
     publish_timeout_s: float = Field(
         default=3.0, gt=0, description="How long a request waits for Kafka before answering"
     )

@@ -242,6 +242,40 @@ class MergeStore:
         return str(doc["survivor_id"]) if doc else None
 
 
+class CustomerStore:
+    """The customers an order may name: the service's own read model of customers.events.v1
+    (created, updated, merged survivors), keyed by workspace and customer."""
+
+    # A customer once known stays known (no event removes one), so a hit is remembered here and
+    # a create for a customer seen before costs no store read; emptied when full.
+    _CACHE_SIZE = 100_000
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._customers = db["customers"]
+        self._seen: set[str] = set()
+
+    async def ensure_indexes(self) -> None:
+        return None  # keyed by workspace and customer id (_id): nothing else is queried
+
+    async def remember(self, workspace_id: str, customer_id: str) -> None:
+        """Idempotent: a redelivered event finds the customer known already."""
+        key = _scoped(workspace_id, customer_id)
+        fields = {"workspace_id": workspace_id, "customer_id": customer_id}
+        with contextlib.suppress(DuplicateKeyError):  # a concurrent upsert inserted it first
+            await self._customers.update_one({"_id": key}, {"$setOnInsert": fields}, upsert=True)
+
+    async def known(self, workspace_id: str, customer_id: str) -> bool:
+        key = _scoped(workspace_id, customer_id)
+        if key in self._seen:
+            return True
+        if await self._customers.find_one({"_id": key}, {"_id": 1}) is None:
+            return False
+        if len(self._seen) >= self._CACHE_SIZE:
+            self._seen.clear()
+        self._seen.add(key)
+        return True
+
+
 class Store:
     """Every collection of the service, on one database."""
 
@@ -251,7 +285,9 @@ class Store:
         self.pipelines = PipelineStore(db)
         self.counters = CounterStore(db)
         self.merges = MergeStore(db)
+        self.customers = CustomerStore(db)
 
     async def ensure_indexes(self) -> None:
-        for collection in (self.orders, self.pipelines, self.counters, self.merges):
+        every = (self.orders, self.pipelines, self.counters, self.merges, self.customers)
+        for collection in every:
             await collection.ensure_indexes()

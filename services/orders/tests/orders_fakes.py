@@ -175,12 +175,27 @@ class FakeMerges:
         return self.survivors.get((workspace_id, customer_id))
 
 
+class FakeCustomers:
+    def __init__(self) -> None:
+        self.known_ids: set[tuple[str, str]] = set()
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    async def remember(self, workspace_id: str, customer_id: str) -> None:
+        self.known_ids.add((workspace_id, customer_id))
+
+    async def known(self, workspace_id: str, customer_id: str) -> bool:
+        return (workspace_id, customer_id) in self.known_ids
+
+
 class FakeStore:
     def __init__(self) -> None:
         self.orders = FakeOrders()
         self.pipelines = FakePipelines()
         self.counters = FakeCounters()
         self.merges = FakeMerges()
+        self.customers = FakeCustomers()
 
     async def ensure_indexes(self) -> None:
         return None

@@ -31,9 +31,10 @@ class Desk:
     events: list[dict[str, Any]] = field(default_factory=list)
 
     async def create(self, body: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
-        return await self.client.post(
-            "/orders", json=body or an_order(), headers=auth(self.workspace) | headers
-        )
+        """An order for a customer the read model knows (as customers.events.v1 told it)."""
+        body = body or an_order()
+        await self.store.customers.remember(self.workspace, body["customer_id"])
+        return await self.client.post("/orders", json=body, headers=auth(self.workspace) | headers)
 
     async def move(self, order_id: str, stage_id: str, version: int) -> httpx.Response:
         headers = auth(self.workspace, agent="agent-2", name="Omar") | {"If-Match": f'"{version}"'}
@@ -53,7 +54,8 @@ async def desk() -> AsyncIterator[Desk]:
     async def collect(message: KafkaMessage) -> None:
         events.append(json.loads(message.body))
 
-    app = create_app(OrdersSettings(), broker=broker, store=store)  # type: ignore[arg-type]
+    settings = OrdersSettings(customer_wait_s=0.3)
+    app = create_app(settings, broker=broker, store=store)  # type: ignore[arg-type]
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
@@ -90,7 +92,10 @@ async def test_the_business_number_sent_is_kept_and_an_older_clients_is_read_fro
 
 async def test_numbers_follow_each_other_per_workspace(desk: Desk) -> None:
     numbers = [(await desk.create()).json()["number"] for _ in range(3)]
-    other = await desk.client.post("/orders", json=an_order(), headers=auth(random_ref("ws")))
+    elsewhere = random_ref("ws")
+    body = an_order()
+    await desk.store.customers.remember(elsewhere, body["customer_id"])
+    other = await desk.client.post("/orders", json=body, headers=auth(elsewhere))
     assert numbers == [1001, 1002, 1003]
     assert other.json()["number"] == 1001
 
@@ -298,3 +303,39 @@ def test_the_expected_version_comes_from_if_match_or_the_body() -> None:
     assert missing.value.status == 428
     with pytest.raises(ApiError):
         expected_version('"3"', 4)
+
+
+async def test_an_order_for_a_customer_nobody_knows_is_refused(desk: Desk) -> None:
+    response = await desk.client.post("/orders", json=an_order(), headers=auth(desk.workspace))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "unknown_customer"
+    assert response.json()["details"][0]["field"] == "body.customer_id"
+    assert desk.store.orders.rows == {}
+
+
+async def test_an_order_for_another_workspaces_customer_is_refused(desk: Desk) -> None:
+    theirs = an_order()
+    await desk.store.customers.remember(random_ref("ws"), theirs["customer_id"])
+    response = await desk.client.post("/orders", json=theirs, headers=auth(desk.workspace))
+    assert (response.status_code, response.json()["code"]) == (422, "unknown_customer")
+
+
+async def test_an_order_waits_briefly_for_a_customer_created_a_moment_ago(desk: Desk) -> None:
+    body = an_order()
+
+    async def arrives_later() -> None:
+        await asyncio.sleep(0.1)
+        await desk.store.customers.remember(desk.workspace, body["customer_id"])
+
+    later = asyncio.create_task(arrives_later())
+    response = await desk.client.post("/orders", json=body, headers=auth(desk.workspace))
+    await later
+    assert response.status_code == 201, response.text
+
+
+async def test_an_edit_to_a_customer_nobody_knows_is_refused(desk: Desk) -> None:
+    order = (await desk.create()).json()
+    headers = auth(desk.workspace) | {"If-Match": '"1"'}
+    patch = {"customer_id": random_ref("cus")}
+    response = await desk.client.patch(f"/orders/{order['id']}", json=patch, headers=headers)
+    assert (response.status_code, response.json()["code"]) == (422, "unknown_customer")

@@ -35,6 +35,7 @@ class World:
     letters: list[dict[str, Any]] = field(default_factory=list)
 
     async def order_for(self, customer_id: str) -> dict[str, Any]:
+        await self.store.customers.remember(self.workspace, customer_id)
         response = await self.client.post(
             "/orders", json=an_order(customer_id), headers=auth(self.workspace)
         )
@@ -125,6 +126,22 @@ async def test_other_customer_events_are_ignored(world: World) -> None:
     assert world.events == []
 
 
+async def test_a_created_updated_or_merged_customer_becomes_one_an_order_may_name(
+    world: World,
+) -> None:
+    card = CustomerCard(customer_id=random_ref("cus"), version=1)
+    created = CustomerCreatedEvent.create(
+        source="hanout/customers", workspaceid=world.workspace, data=CustomerCreated(customer=card)
+    )
+    merge = a_merge(world.workspace, random_ref("cus"), [card.customer_id])
+    for event in (created, created, merge):  # a redelivery changes nothing
+        await world.deliver(event.model_dump(mode="json"))
+    for customer_id in (card.customer_id, merge.data.survivor_id):
+        assert await world.store.customers.known(world.workspace, customer_id)
+    assert not await world.store.customers.known(random_ref("ws"), card.customer_id)
+    assert (await world.order_for(card.customer_id))["customer_id"] == merge.data.survivor_id
+
+
 async def test_an_unreadable_event_is_dead_lettered_and_counted_not_retried(
     world: World,
 ) -> None:
@@ -132,16 +149,18 @@ async def test_an_unreadable_event_is_dead_lettered_and_counted_not_retried(
     del body["data"]["survivor_id"]
     await world.deliver(body)
     await world.deliver(b"{not json")
-    assert [letter["data"]["reason"] for letter in world.letters] == [
-        "invalid_event",
-        "undecodable",
-    ]
+    # Each of the two groups (merges, and the read model of customers) dead-letters what it
+    # could not read.
+    by_group = {(letter["data"]["group"], letter["data"]["reason"]) for letter in world.letters}
+    reasons = ("invalid_event", "undecodable")
+    assert by_group == {(group, r) for group in ("orders", "orders.customers") for r in reasons}
+    assert len(world.letters) == 4
     assert {letter["data"]["topic"] for letter in world.letters} == {topics.CUSTOMERS_EVENTS}
     assert world.letters[0]["workspaceid"] == world.workspace
     metrics = (await world.client.get("/metrics")).text
     for reason in ("invalid_event", "undecodable"):
         line = f'hanout_dead_lettered_events_total{{reason="{reason}",topic="customers.events.v1"}}'
-        assert f"{line} 1.0" in metrics
+        assert f"{line} 2.0" in metrics  # once per group
     assert world.events == []
 
 

@@ -16,6 +16,7 @@ from pymongo import AsyncMongoClient
 from devtools.groups import start_groups_at_end
 from devtools.services import ServiceProcess, infra_env
 from hanout_shared.contracts import topics
+from hanout_shared.contracts.customers import CustomerCard, CustomerCreated, CustomerCreatedEvent
 from hanout_shared.contracts.envelope import CONTENT_TYPE
 from orders import lifecycle
 from orders.api_models import now
@@ -39,7 +40,8 @@ def orders_url(
 ) -> Iterator[str]:
     group = f"orders-{database}"
     # The shared broker holds other runs' customer events: the new group starts after them.
-    asyncio.run(start_groups_at_end(kafka_bootstrap_servers, {group: [topics.CUSTOMERS_EVENTS]}))
+    groups = {name: [topics.CUSTOMERS_EVENTS] for name in (group, f"{group}.customers")}
+    asyncio.run(start_groups_at_end(kafka_bootstrap_servers, groups))
     env = infra_env(
         kafka_bootstrap_servers,
         mongodb_url,
@@ -47,6 +49,7 @@ def orders_url(
         ORDERS_MONGODB_DATABASE=database,
         ORDERS_CONSUMER_GROUP=group,
         ORDERS_OUTBOX_SWEEP_INTERVAL_S="0.5",
+        ORDERS_CUSTOMER_WAIT_S="20",  # a created customer's event may queue behind others
     )
     service = ServiceProcess("orders", env, Path(tmp_path_factory.mktemp("logs")))
     service.start()
@@ -104,18 +107,24 @@ async def http(orders_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def test_concurrent_creates_never_share_a_number(http: httpx.AsyncClient) -> None:
+async def test_concurrent_creates_never_share_a_number(
+    http: httpx.AsyncClient, kafka_bootstrap_servers: str
+) -> None:
     workspace = random_ref("ws")
+    body = an_order(await a_customer(kafka_bootstrap_servers, workspace))
     responses = await asyncio.gather(
-        *[http.post("/orders", json=an_order(), headers=auth(workspace)) for _ in range(30)]
+        *[http.post("/orders", json=body, headers=auth(workspace)) for _ in range(30)]
     )
     assert {r.status_code for r in responses} == {201}
     numbers = sorted(r.json()["number"] for r in responses)
     assert numbers == list(range(1001, 1031)), numbers
 
 
-async def test_a_concurrent_double_submit_creates_one_order(http: httpx.AsyncClient) -> None:
-    workspace, customer = random_ref("ws"), random_ref("cus")
+async def test_a_concurrent_double_submit_creates_one_order(
+    http: httpx.AsyncClient, kafka_bootstrap_servers: str
+) -> None:
+    workspace = random_ref("ws")
+    customer = await a_customer(kafka_bootstrap_servers, workspace)
     headers = auth(workspace) | {"Idempotency-Key": str(uuid.uuid4())}
     body = an_order(customer)
     responses = await asyncio.gather(
@@ -128,10 +137,11 @@ async def test_a_concurrent_double_submit_creates_one_order(http: httpx.AsyncCli
 
 
 async def test_of_two_agents_moving_the_same_order_one_is_refused(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient, kafka_bootstrap_servers: str
 ) -> None:
     workspace = random_ref("ws")
-    order = (await http.post("/orders", json=an_order(), headers=auth(workspace))).json()
+    body = an_order(await a_customer(kafka_bootstrap_servers, workspace))
+    order = (await http.post("/orders", json=body, headers=auth(workspace))).json()
     moves = [("agent-1", "confirmed"), ("agent-2", "cancelled")]
     responses = await asyncio.gather(
         *[
@@ -151,12 +161,15 @@ async def test_of_two_agents_moving_the_same_order_one_is_refused(
     assert detail["stage"]["id"] == winner["stage"]["id"] and len(detail["history"]) == 2
 
 
-async def test_the_default_pipeline_then_a_customised_one(http: httpx.AsyncClient) -> None:
+async def test_the_default_pipeline_then_a_customised_one(
+    http: httpx.AsyncClient, kafka_bootstrap_servers: str
+) -> None:
     workspace = random_ref("ws")
     admin = auth(workspace, admin=True)
     default = (await http.get("/pipeline", headers=admin)).json()
     assert [s["state"] for s in default["stages"]][-1] == "cancelled" and default["version"] == 0
-    order = (await http.post("/orders", json=an_order(), headers=admin)).json()
+    body = an_order(await a_customer(kafka_bootstrap_servers, workspace))
+    order = (await http.post("/orders", json=body, headers=admin)).json()
     stages = [s for s in default["stages"] if s["id"] != "returned"]
     stages[0] |= {"name": "À confirmer", "color": "#111111"}
     stages.append(
@@ -189,11 +202,12 @@ async def test_the_default_pipeline_then_a_customised_one(http: httpx.AsyncClien
 
 
 async def test_events_land_on_the_topic_with_actor_and_correlation(
-    http: httpx.AsyncClient, events: OrderEvents
+    http: httpx.AsyncClient, events: OrderEvents, kafka_bootstrap_servers: str
 ) -> None:
     workspace = random_ref("ws")
     headers = auth(workspace, agent="agent-5", name="Hind") | {"X-Correlation-ID": "corr-42"}
-    order = (await http.post("/orders", json=an_order(), headers=headers)).json()
+    body = an_order(await a_customer(kafka_bootstrap_servers, workspace))
+    order = (await http.post("/orders", json=body, headers=headers)).json()
     await http.post(
         f"/orders/{order['id']}/stage",
         json={"stage_id": "confirmed"},
@@ -223,10 +237,35 @@ async def publish(bootstrap: str, body: Event) -> None:
         await producer.stop()
 
 
+async def a_customer(bootstrap: str, workspace: str, customer_id: str | None = None) -> str:
+    """A customer created in the customers service, as orders learns it: its event."""
+    card = CustomerCard(customer_id=customer_id or random_ref("cus"), version=1)
+    created = CustomerCreatedEvent.create(
+        source="hanout/customers",
+        workspaceid=workspace,
+        subject=card.customer_id,
+        data=CustomerCreated(customer=card),
+    )
+    await publish(bootstrap, created.model_dump(mode="json"))
+    return card.customer_id
+
+
+async def test_an_order_names_a_customer_of_its_own_workspace_only(
+    http: httpx.AsyncClient, kafka_bootstrap_servers: str
+) -> None:
+    mine, theirs = random_ref("ws"), random_ref("ws")
+    customer = await a_customer(kafka_bootstrap_servers, theirs)
+    created = await http.post("/orders", json=an_order(customer), headers=auth(theirs))
+    assert created.status_code == 201, created.text
+    foreign = await http.post("/orders", json=an_order(customer), headers=auth(mine))
+    assert (foreign.status_code, foreign.json()["code"]) == (422, "unknown_customer")
+
+
 async def test_a_merge_repoints_orders_and_publishes_updates(
     http: httpx.AsyncClient, events: OrderEvents, kafka_bootstrap_servers: str
 ) -> None:
     workspace, survivor, absorbed = random_ref("ws"), random_ref("cus"), random_ref("cus")
+    await a_customer(kafka_bootstrap_servers, workspace, absorbed)
     ids = [
         (await http.post("/orders", json=an_order(absorbed), headers=auth(workspace))).json()["id"]
         for _ in range(2)

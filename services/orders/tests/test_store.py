@@ -149,6 +149,16 @@ async def test_merges_resolve_through_chains(store: Store) -> None:
     assert await store.merges.survivor_of(random_ref("ws"), "a") is None
 
 
+async def test_a_customer_is_known_in_its_own_workspace_only(store: Store) -> None:
+    workspace, customer = random_ref("ws"), random_ref("cus")
+    assert not await store.customers.known(workspace, customer)
+    await asyncio.gather(*[store.customers.remember(workspace, customer) for _ in range(5)])
+    assert await store.customers.known(workspace, customer)
+    assert await store.customers.known(workspace, customer)  # the second time, remembered
+    assert not await store.customers.known(random_ref("ws"), customer)
+    assert not await store.customers.known(workspace, random_ref("cus"))
+
+
 async def test_money_is_stored_as_exact_integer_centimes(mongodb_url: str) -> None:
     async with scratch_database(mongodb_url, "orders_test") as db:
         store = Store(db)

@@ -62,9 +62,9 @@ export function Composer({ conversation, onSent, onTyping, noteRequest }: Props)
       {picking === "template" && (
         <TemplatePicker
           phoneNumberId={conversation.phone_number_id}
-          onSend={async (content) => {
-            key.current = null;
-            await send(content);
+          onSend={async (content, templateKey) => {
+            await inboxApi.send(conversation.id, content, templateKey);
+            onSent();
           }}
           onClose={() => setPicking(null)}
         />

@@ -1,12 +1,14 @@
 // Approved templates of the conversation's number, with an input per parameter and a preview.
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
+import { newKey } from "../api/http";
 import { inboxApi, type Content, type TemplateComponent, type TemplateSlot, type TemplateView } from "../api/inbox";
 import { useLoad } from "../hooks";
 import { errorText } from "./errors";
 
 interface Props {
   phoneNumberId: string;
-  onSend: (content: Content) => Promise<void>;
+  /** `key` is the send's Idempotency-Key: the same on a retry of the same send. */
+  onSend: (content: Content, key: string) => Promise<void>;
   onClose: () => void;
 }
 
@@ -41,6 +43,15 @@ export function TemplatePicker({ phoneNumberId, onSend, onClose }: Props) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // One key per intended send: a retry after a network error may find the first try delivered,
+  // and the inbox then answers it instead of sending twice. A new key once the agent changes
+  // what is sent, or once it went through.
+  const key = useRef<string | null>(null);
+  const choose = (template: TemplateView | null) => {
+    key.current = null;
+    setChosen(template);
+    setValues({});
+  };
   const templates = loaded.data?.templates ?? [];
   const missing = useMemo(
     () => (chosen ? chosen.slots.flatMap((s) => s.names.map((n) => slotKey(s, n))).filter((k) => !values[k]?.trim()) : []),
@@ -50,8 +61,11 @@ export function TemplatePicker({ phoneNumberId, onSend, onClose }: Props) {
     if (!chosen) return;
     setBusy(true);
     setError(null);
+    key.current ??= newKey();
     try {
-      await onSend({ kind: "template", name: chosen.name, language: chosen.language, components: components(chosen, values) });
+      const content: Content = { kind: "template", name: chosen.name, language: chosen.language, components: components(chosen, values) };
+      await onSend(content, key.current);
+      key.current = null;
       onClose();
     } catch (caught) {
       setError(errorText(caught));
@@ -77,10 +91,7 @@ export function TemplatePicker({ phoneNumberId, onSend, onClose }: Props) {
               <button
                 type="button"
                 className="template-row"
-                onClick={() => {
-                  setChosen(t);
-                  setValues({});
-                }}
+                onClick={() => choose(t)}
               >
                 <strong>{t.name}</strong> <span className="chip">{t.language}</span>
                 {t.category && <span className="chip">{t.category.toLowerCase()}</span>}
@@ -113,7 +124,10 @@ export function TemplatePicker({ phoneNumberId, onSend, onClose }: Props) {
                   dir="auto"
                   autoFocus={i === 0 && slot === chosen.slots[0]}
                   value={values[slotKey(slot, name)] ?? ""}
-                  onChange={(e) => setValues({ ...values, [slotKey(slot, name)]: e.target.value })}
+                  onChange={(e) => {
+                    key.current = null;
+                    setValues({ ...values, [slotKey(slot, name)]: e.target.value });
+                  }}
                 />
               </label>
             )),
@@ -122,7 +136,7 @@ export function TemplatePicker({ phoneNumberId, onSend, onClose }: Props) {
             <button type="submit" disabled={busy || missing.length > 0}>
               Send template
             </button>
-            <button type="button" className="secondary" onClick={() => setChosen(null)}>
+            <button type="button" className="secondary" onClick={() => choose(null)}>
               Other template
             </button>
           </div>

@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hanout_shared.platform.auth import Agent, Principal
+from hanout_shared.platform.downloads import file_headers
 from hanout_shared.platform.errors import ApiError, ErrorBody, not_found
 from inbox.conversations.messages import Message
 from inbox.conversations.model import ConversationRow
@@ -131,19 +131,17 @@ async def get_item(item_id: str, agent: Agent, inbox: InboxDep) -> LibraryItem:
 
 @router.get(
     "/library/{item_id}/file",
-    summary="The stored file itself (for previews)",
+    summary="The stored file itself: raster images, audio and video inline, anything else an "
+    "attachment",
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}, **_errors(404)},
 )
 async def get_file(item_id: str, agent: Agent, inbox: InboxDep) -> Response:
     item = await _item(inbox, agent, item_id)
     content = await inbox.store.library.content(item.id)
-    disposition = f"inline; filename*=UTF-8''{quote(item.filename)}"
-    return Response(
-        content,
-        media_type=item.mime_type,
-        headers={"Content-Disposition": disposition, "Cache-Control": "private, max-age=3600"},
-    )
+    headers = file_headers(item.mime_type, item.filename)
+    headers["Cache-Control"] = "private, max-age=3600"
+    return Response(content, media_type=item.mime_type, headers=headers)
 
 
 @router.delete(

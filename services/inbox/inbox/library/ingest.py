@@ -1,5 +1,7 @@
 """Ingest's media upload, which turns a library file into a Meta media id for one number."""
 
+from urllib.parse import quote
+
 import httpx
 
 from hanout_shared.platform.errors import ApiError
@@ -17,7 +19,7 @@ class IngestMedia:
     ) -> str:
         try:
             answer = await self._client.post(
-                f"/channels/{phone_number_id}/media",
+                f"/channels/{quote(phone_number_id, safe='')}/media",
                 params={"filename": filename},
                 content=content,
                 headers={"Authorization": f"Bearer {token}", "Content-Type": mime_type},

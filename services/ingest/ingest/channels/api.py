@@ -10,11 +10,11 @@ from hanout_shared.platform.auth import Admin
 from hanout_shared.platform.errors import ApiError, not_found
 from ingest.channels.model import ChannelRecord
 from ingest.channels.store import ChannelExists
-from ingest.deps import IngestDep, IngestDeps, error_responses
+from ingest.deps import GRAPH_ID_PATTERN, IngestDep, IngestDeps, PhoneNumberId, error_responses
 
 logger = logging.getLogger("hanout.ingest.channels")
 router = APIRouter(prefix="/channels", tags=["channels"])
-DIGITS = r"^[0-9]{1,32}$"
+DIGITS = GRAPH_ID_PATTERN
 
 
 class ChannelCreate(BaseModel):
@@ -101,7 +101,7 @@ async def _get(deps: IngestDeps, workspace_id: str, phone_number_id: str) -> Cha
 
 
 @router.get("/{phone_number_id}", summary="One business number", responses=error_responses(404))
-async def get_channel(admin: Admin, deps: IngestDep, phone_number_id: str) -> ChannelView:
+async def get_channel(admin: Admin, deps: IngestDep, phone_number_id: PhoneNumberId) -> ChannelView:
     return ChannelView.of(await _get(deps, admin.workspace_id, phone_number_id))
 
 
@@ -111,7 +111,7 @@ async def get_channel(admin: Admin, deps: IngestDep, phone_number_id: str) -> Ch
     responses=error_responses(404, 422),
 )
 async def update_channel(
-    admin: Admin, deps: IngestDep, phone_number_id: str, body: ChannelUpdate
+    admin: Admin, deps: IngestDep, phone_number_id: PhoneNumberId, body: ChannelUpdate
 ) -> ChannelView:
     _check_app(deps, body.meta_app_id)
     changes = body.model_dump(exclude_unset=True)
@@ -128,7 +128,9 @@ async def update_channel(
     summary="Disable a business number (its webhooks then go to the dead-letter topic)",
     responses=error_responses(404),
 )
-async def disable_channel(admin: Admin, deps: IngestDep, phone_number_id: str) -> Response:
+async def disable_channel(
+    admin: Admin, deps: IngestDep, phone_number_id: PhoneNumberId
+) -> Response:
     record = await deps.store.channels.update(
         admin.workspace_id, phone_number_id, {"enabled": False}
     )

@@ -9,9 +9,10 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from hanout_shared.platform.auth import Agent
+from hanout_shared.platform.downloads import file_headers
 from hanout_shared.platform.errors import ApiError, not_found
 from ingest.channels.model import ChannelRecord
-from ingest.deps import IngestDep, IngestDeps, error_responses
+from ingest.deps import IngestDep, IngestDeps, MediaId, PhoneNumberId, error_responses
 from ingest.graph import (
     ForbiddenHost,
     GraphClient,
@@ -68,7 +69,7 @@ async def upload_media(
     agent: Agent,
     request: Request,
     deps: IngestDep,
-    phone_number_id: str,
+    phone_number_id: PhoneNumberId,
     filename: Annotated[str, Query(min_length=1, max_length=240)],
     content_type: Annotated[str, Header(min_length=3)],
 ) -> MediaUploaded:
@@ -105,12 +106,13 @@ async def _open(graph: GraphClient, media_id: str, token: str, number: str) -> h
 
 @router.get(
     "/{media_id}",
-    summary="Download a media file through ingest (Meta's token never reaches the client)",
+    summary="Download a media file through ingest (Meta's token never reaches the client); only "
+    "raster images, audio and video are inline, anything else is an attachment",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(404, 502)},
 )
 async def download_media(
-    agent: Agent, deps: IngestDep, phone_number_id: str, media_id: str
+    agent: Agent, deps: IngestDep, phone_number_id: PhoneNumberId, media_id: MediaId
 ) -> StreamingResponse:
     channel = await _channel(deps, agent.workspace_id, phone_number_id)
     token = channel.access_token.get_secret_value()
@@ -125,6 +127,7 @@ async def download_media(
         raise ApiError(502, "media_download_failed", f"Meta answered {upstream.status_code}")
     forwarded = FORWARDED_HEADERS if "content-encoding" not in upstream.headers else ()
     headers = {k: v for k, v in upstream.headers.items() if k.lower() in forwarded}
+    headers |= file_headers(upstream.headers.get("content-type", ""))
     headers["cache-control"] = "private, max-age=300"
     return StreamingResponse(
         upstream.aiter_bytes(), headers=headers, background=BackgroundTask(upstream.aclose)

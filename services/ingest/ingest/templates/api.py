@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from hanout_shared.platform.auth import Admin
 from hanout_shared.platform.errors import ApiError, not_found
-from ingest.deps import IngestDep, error_responses
+from ingest.deps import IngestDep, PhoneNumberId, error_responses
 from ingest.kafka import publish
 from ingest.templates.sync import ChannelNotFound, TemplateSyncFailed
 
@@ -27,7 +27,7 @@ class TemplatesSyncResult(BaseModel):
     responses=error_responses(404, 502),
 )
 async def sync_templates(
-    admin: Admin, deps: IngestDep, phone_number_id: str
+    admin: Admin, deps: IngestDep, phone_number_id: PhoneNumberId
 ) -> TemplatesSyncResult:
     try:
         outgoing = await deps.templates.sync(admin.workspace_id, phone_number_id, "on_demand")
