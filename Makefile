@@ -7,13 +7,13 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
 SERVICES := ingest inbox customers orders
 
-.PHONY: help install deps chromium dev test test-fast test-web test-integration lint fmt schemas token clean \
+.PHONY: help install deps chromium nginx dev test test-fast test-web test-integration lint fmt schemas token clean \
 	bench up down
 
 help: ## list the commands
 	@grep -E "^[a-z-]+:.*## " $(MAKEFILE_LIST) | awk -F ":.*## " "{printf \"  make %-17s %s\\n\", \$$1, \$$2}"
 
-install: deps chromium ## install everything missing: what `make deps` does, and Chromium
+install: deps chromium nginx ## install everything missing: what `make deps` does, Chromium and nginx
 
 deps: ## install what `make dev` needs, if missing: uv, the workspace, Kafka jars, the store, web client
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -34,6 +34,18 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 # The browser tests drive Debian's Chromium (Playwright never downloads one); nothing else needs it.
 chromium: ## install Debian's Chromium for the browser tests, if missing (apt-get, sudo)
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+# deploy/nginx.conf is tested by a real nginx: Debian's, unpacked into .cache (never installed as a
+# system service, so nothing listens on port 80).
+NGINX_DIR := .cache/nginx
+nginx: $(NGINX_DIR)/usr/sbin/nginx ## unpack Debian's nginx into .cache for the gateway's test, if missing
+
+$(NGINX_DIR)/usr/sbin/nginx:
+	@mkdir -p $(NGINX_DIR)/debs
+	@cd $(NGINX_DIR)/debs && (apt-get download -qq nginx nginx-common 2>/dev/null || \
+		($(SUDO) apt-get update -qq && apt-get download -qq nginx nginx-common))
+	@for deb in $(NGINX_DIR)/debs/*.deb; do dpkg-deb -x "$$deb" $(NGINX_DIR); done
+	@rm -rf $(NGINX_DIR)/debs
 
 dev: deps ## run Kafka, the store, every service and the web client, seeded (Ctrl-C stops)
 	@$(RUN) python -m devtools.dev

@@ -28,7 +28,10 @@ MIME_TYPES = "types { text/html html; application/javascript js; text/css css; }
 
 
 def _nginx() -> str | None:
-    found = os.environ.get("NGINX") or shutil.which("nginx")
+    """NGINX=<path>, else the one `make install` unpacks into .cache, else the system's."""
+    unpacked = ROOT / ".cache" / "nginx" / "usr" / "sbin" / "nginx"
+    found = os.environ.get("NGINX") or (str(unpacked) if unpacked.exists() else None)
+    found = found or shutil.which("nginx")
     return found or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
@@ -67,7 +70,7 @@ def _config(tmp: Path, port: int, upstream: int) -> Path:
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = _nginx()
     if binary is None:
-        pytest.skip("no nginx on this machine (apt-get install nginx, or NGINX=<path>)")
+        pytest.skip("no nginx on this machine (make nginx, or NGINX=<path>)")
     tmp = tmp_path_factory.mktemp("nginx")
     (tmp / "html" / "assets").mkdir(parents=True)
     (tmp / "html" / "index.html").write_text("<!doctype html><title>Hanout</title>")
