@@ -162,6 +162,19 @@ async def test_a_broken_item_is_dead_lettered_while_its_neighbours_go_through() 
         assert dead["data"]["raw"]["id"] == 42
 
 
+async def test_a_lone_surrogate_in_a_text_is_taken_as_a_replacement_character() -> None:
+    """JSON may escape half of a UTF-16 pair; no UTF-8 text can hold it, so it would fail every
+    event built from it (a 500, and Meta retrying the body for days)."""
+    async with running_ingest() as ingest:
+        body, _ = example("msg_text.json")
+        payload = json.loads(body)
+        payload["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] = "Salam ?"
+        body = json.dumps(payload).encode().replace(b"Salam ?", b"Salam \\ud83d")
+        assert (await ingest.post_webhook(body, sign(body))).status_code == 200
+        [received] = ingest.captured.events(topics.WHATSAPP_INBOUND)
+        assert received["data"]["text"] == "Salam \ufffd"
+
+
 async def test_an_entry_nested_too_deeply_is_dead_lettered_as_text_and_acknowledged() -> None:
     async with running_ingest() as ingest:
         entry = "[" * 900 + "]" * 900

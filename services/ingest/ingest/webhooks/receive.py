@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -32,6 +33,9 @@ logger = logging.getLogger("hanout.ingest.webhook")
 _ORJSON_MAX_BRACKETS = 256
 _LONG_NUMBER = b"0" * 19
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+# JSON can escape half of a UTF-16 pair; no UTF-8 text holds one, so no event could carry it.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def signed_by(body: bytes, header: str | None, secrets: list[tuple[str, bytes]]) -> str | None:
@@ -70,10 +74,23 @@ def loads(body: bytes) -> Any:
         return json.loads(body)
 
 
+def _replacing_lone_surrogates(value: Any) -> Any:
+    """Each half pair as U+FFFD, the character that stands for one that could not be read."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replacing_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _replacing_lone_surrogates(item) for key, item in value.items()}
+    return value
+
+
 def _parse(body: bytes, delivery: Delivery) -> dict[str, Any] | Outgoing:
     """The body as a dict, or the dead letter explaining why it is not a webhook we take."""
     try:
         payload = loads(body)
+        if _SURROGATE_ESCAPE.search(body):
+            payload = _replacing_lone_surrogates(payload)
     except (ValueError, RecursionError):
         text = body.decode("utf-8", "replace")[:DEAD_LETTER_TEXT_LIMIT]
         event_id = deterministic_id(delivery.body_sha256, "invalid_json")
