@@ -75,6 +75,10 @@ class FakeMessages:
     async def add_inbound(self, workspace_id: str, message: Message) -> bool:
         return self._store(workspace_id, message)
 
+    async def add_inbound_many(self, messages: list[tuple[str, Message]]) -> None:
+        for workspace_id, message in messages:
+            self._store(workspace_id, message)
+
     async def add_send(self, workspace_id: str, send: Send, outbox: list[Doc]) -> bool:
         return self._store(
             workspace_id,

@@ -16,21 +16,22 @@ from hanout_shared.contracts.whatsapp import (
     StatusEvent,
 )
 from hanout_shared.platform.consuming import Consumers
-from inbox.conversations import updates
+from inbox.conversations import intake, updates
 from inbox.deps import InboxDeps
-from inbox.kafka import GROUP_SUFFIXES, publish_events
+from inbox.kafka import BATCH_RECORDS, GROUP_SUFFIXES, publish_all, publish_events
 
 StatusFact = MessageAcceptedEvent | StatusChangedEvent | MessageFailedEvent
 CustomerFact = ContactMatchedEvent | CustomerUpdatedEvent | CustomerMergedEvent
 
 
 def subscribe(consumers: Consumers[InboxDeps]) -> None:
-    consumers.subscribe(
+    consumers.subscribe_batch(
         topics.WHATSAPP_INBOUND,
         InboundEvent,
         [MessageReceivedEvent],
-        on_message_received,
+        on_messages_received,
         group_suffix=GROUP_SUFFIXES[topics.WHATSAPP_INBOUND],
+        max_records=BATCH_RECORDS,
     )
     consumers.subscribe(
         topics.WHATSAPP_STATUS,
@@ -48,8 +49,8 @@ def subscribe(consumers: Consumers[InboxDeps]) -> None:
     )
 
 
-async def on_message_received(event: MessageReceivedEvent, deps: InboxDeps) -> None:
-    await publish_events(await updates.receive(deps.store, event))
+async def on_messages_received(events: list[MessageReceivedEvent], deps: InboxDeps) -> None:
+    await publish_all(await intake.receive_many(deps.store, events))
 
 
 async def on_status(event: StatusFact, deps: InboxDeps) -> None:

@@ -33,6 +33,7 @@ from inbox.conversations.model import (
     ConversationRow,
     CustomerLink,
     InboundChange,
+    InboundResult,
     conversation_id,
     state,
 )
@@ -43,7 +44,7 @@ from inbox.values import SOURCE, to_ms
 logger = logging.getLogger("hanout.inbox")
 
 
-def _event(kind: Any, cause: CloudEvent, subject: str, data: Any, name: str) -> CloudEvent:
+def derived(kind: Any, cause: CloudEvent, subject: str, data: Any, name: str) -> CloudEvent:
     """Derived from the cause's id, so a redelivered cause publishes the very same event."""
     event: CloudEvent = kind.create(
         source=SOURCE,
@@ -57,16 +58,16 @@ def _event(kind: Any, cause: CloudEvent, subject: str, data: Any, name: str) -> 
     return event
 
 
-def _updated(cause: CloudEvent, message: Message | None, reason: str) -> list[CloudEvent]:
+def message_updated(cause: CloudEvent, message: Message | None, reason: str) -> list[CloudEvent]:
     if message is None:
         return []
     data = MessageUpdated(message=message_state(message), reason=reason)
-    return [_event(MessageUpdatedEvent, cause, message.conversation_id, data, "message.updated")]
+    return [derived(MessageUpdatedEvent, cause, message.conversation_id, data, "message.updated")]
 
 
-def _conversation(cause: CloudEvent, row: ConversationRow, reason: str) -> CloudEvent:
+def conversation_updated(cause: CloudEvent, row: ConversationRow, reason: str) -> CloudEvent:
     data = ConversationUpdated(conversation=state(row), reason=reason)
-    return _event(ConversationUpdatedEvent, cause, row.id, data, "conversation.updated")
+    return derived(ConversationUpdatedEvent, cause, row.id, data, "conversation.updated")
 
 
 async def with_reactions(store: Store, workspace_id: str, found: list[Message]) -> list[Message]:
@@ -78,7 +79,7 @@ async def with_reactions(store: Store, workspace_id: str, found: list[Message]) 
     ]
 
 
-async def _react(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]:
+async def react(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]:
     data, ws = event.data, event.workspaceid
     reaction = data.reaction
     assert reaction is not None
@@ -90,16 +91,22 @@ async def _react(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]:
     if target is None:
         return []  # reacted to a message not stored (yet): it shows the reaction once it is
     [shown] = await with_reactions(store, ws, [target])
-    return _updated(event, shown, "reaction")
+    return message_updated(event, shown, "reaction")
+
+
+def received(event: MessageReceivedEvent, message: Message) -> CloudEvent:
+    data = InboxMessageReceived(message=message_state(message))
+    return derived(InboxMessageReceivedEvent, event, message.conversation_id, data, "received")
 
 
 async def _store_message(store: Store, event: MessageReceivedEvent, message: Message) -> CloudEvent:
     await store.messages.add_inbound(event.workspaceid, message)
-    data = InboxMessageReceived(message=message_state(message))
-    return _event(InboxMessageReceivedEvent, event, message.conversation_id, data, "received")
+    return received(event, message)
 
 
-def _change(event: MessageReceivedEvent, effect: messages.Inbound, conv_id: str) -> InboundChange:
+def inbound_change(
+    event: MessageReceivedEvent, effect: messages.Inbound, conv_id: str
+) -> InboundChange:
     data = event.data
     return InboundChange(
         event_id=event.id,
@@ -129,22 +136,32 @@ async def receive(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]
     )
     out: list[CloudEvent] = []
     if data.reaction is not None:
-        out += await _react(store, event)
+        out += await react(store, event)
     elif data.revoked_wamid:
-        out += _updated(event, await store.messages.revoke(ws, data.revoked_wamid), "revoked")
+        out += message_updated(
+            event, await store.messages.revoke(ws, data.revoked_wamid), "revoked"
+        )
     elif effect.message is not None:
         out.append(await _store_message(store, event, effect.message))
     if effect.last is None:
         return out
-    result = await store.conversations.record_inbound(_change(event, effect, conv_id))
+    result = await store.conversations.record_inbound(inbound_change(event, effect, conv_id))
+    return [*out, *recorded(event, effect, result)]
+
+
+def recorded(
+    event: MessageReceivedEvent, effect: messages.Inbound, result: InboundResult
+) -> list[CloudEvent]:
+    """What a message's conversation write announces: opened (or reopened), then updated."""
+    out: list[CloudEvent] = []
     if result.opened:
         opened = ConversationOpened(
             conversation=state(result.row),
             message_id=effect.message.id if effect.message else None,
             reopened=result.reopened,
         )
-        out.append(_event(ConversationOpenedEvent, event, conv_id, opened, "opened"))
-    return [*out, _conversation(event, result.row, "message_received")]
+        out.append(derived(ConversationOpenedEvent, event, result.row.id, opened, "opened"))
+    return [*out, conversation_updated(event, result.row, "message_received")]
 
 
 async def _release_parked(store: Store, ws: str, wamid: str) -> Message | None:
@@ -166,7 +183,9 @@ async def accept(store: Store, event: MessageAcceptedEvent) -> list[CloudEvent]:
     if linked is None:
         logger.info("accepted send not from this inbox", extra={"wamid": data.wamid})
         return []
-    return _updated(event, await _release_parked(store, ws, data.wamid) or linked, "accepted")
+    return message_updated(
+        event, await _release_parked(store, ws, data.wamid) or linked, "accepted"
+    )
 
 
 async def change_status(store: Store, event: StatusChangedEvent) -> list[CloudEvent]:
@@ -183,7 +202,7 @@ async def change_status(store: Store, event: StatusChangedEvent) -> list[CloudEv
             found = await _release_parked(store, ws, data.wamid) or found
     if found is None:
         await store.parked.park(ws, event.id, data.wamid, tick)
-    return _updated(event, found, "status")
+    return message_updated(event, found, "status")
 
 
 async def fail(store: Store, event: MessageFailedEvent) -> list[CloudEvent]:
@@ -192,7 +211,7 @@ async def fail(store: Store, event: MessageFailedEvent) -> list[CloudEvent]:
         reason=data.reason, error=data.error, retryable=data.retryable, at=to_ms(data.failed_at)
     )
     found = await store.messages.mark_failed(event.workspaceid, data.idempotency_key, failure)
-    return _updated(event, found, "failed")
+    return message_updated(event, found, "failed")
 
 
 async def contact_matched(store: Store, event: ContactMatchedEvent) -> list[CloudEvent]:
@@ -217,7 +236,7 @@ async def contact_matched(store: Store, event: ContactMatchedEvent) -> list[Clou
     row = await store.conversations.apply_match(match)
     if row is None or row.last_activity_at is None:
         return []  # an older match, or the first message is not stored yet: it will show then
-    return [_conversation(event, row, "contact_matched")]
+    return [conversation_updated(event, row, "contact_matched")]
 
 
 async def customer_changed(store: Store, event: CloudEvent) -> None:

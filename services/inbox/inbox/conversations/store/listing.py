@@ -199,13 +199,18 @@ class ListCounts:
             await self.add(doc["workspace_id"], moves(doc, before, after))
 
     async def add(self, workspace_id: str, moves: Counter[str]) -> None:
+        await self.add_many({workspace_id: moves})
+
+    async def add_many(self, moves: dict[str, Counter[str]]) -> None:
+        """Move the counts of several workspaces in one bulk write."""
         writes = [
             UpdateOne(
                 {"_id": counter},
                 {"$inc": {"n": n}, "$setOnInsert": {"workspace_id": workspace_id}},
                 upsert=True,
             )
-            for counter, n in moves.items()
+            for workspace_id, moved in moves.items()
+            for counter, n in moved.items()
             if n
         ]
         if writes:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hanout_shared.platform.outbox import Outbox
 from inbox.conversations.messages import (
@@ -21,6 +21,7 @@ from inbox.documents import NEWEST, Document, bson, older_than
 from inbox.values import Cursor, to_ms
 
 logger = logging.getLogger("hanout.inbox.store")
+DUPLICATE_KEY = 11000
 _HIDDEN = {"outbox": 0, "outbox_lease": 0, "fingerprint": 0, "previous_attempts": 0}
 
 
@@ -48,6 +49,16 @@ class MessageStore:
         except DuplicateKeyError:
             return False
         return True
+
+    async def add_inbound_many(self, messages: list[tuple[str, Message]]) -> None:
+        """`add_inbound` for a batch of (workspace, message), in one write."""
+        if not messages:
+            return
+        try:
+            await self._col.insert_many([_document(ws, m) for ws, m in messages], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
 
     async def add_send(self, workspace_id: str, send: Send, outbox: list[Document]) -> bool:
         """Store an agent's send with its command in one write; False if the key was used."""
