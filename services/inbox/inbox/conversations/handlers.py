@@ -16,11 +16,11 @@ from hanout_shared.contracts.whatsapp import (
     StatusEvent,
 )
 from hanout_shared.platform.consuming import Consumers
-from inbox.conversations import intake, updates
+from inbox.conversations import deliveries, intake, updates
+from inbox.conversations.deliveries import StatusFact
 from inbox.deps import InboxDeps
 from inbox.kafka import BATCH_RECORDS, GROUP_SUFFIXES, publish_all, publish_events
 
-StatusFact = MessageAcceptedEvent | StatusChangedEvent | MessageFailedEvent
 CustomerFact = ContactMatchedEvent | CustomerUpdatedEvent | CustomerMergedEvent
 
 
@@ -33,12 +33,13 @@ def subscribe(consumers: Consumers[InboxDeps]) -> None:
         group_suffix=GROUP_SUFFIXES[topics.WHATSAPP_INBOUND],
         max_records=BATCH_RECORDS,
     )
-    consumers.subscribe(
+    consumers.subscribe_batch(
         topics.WHATSAPP_STATUS,
         StatusEvent,
         [MessageAcceptedEvent, StatusChangedEvent, MessageFailedEvent],
-        on_status,
+        on_statuses,
         group_suffix=GROUP_SUFFIXES[topics.WHATSAPP_STATUS],
+        max_records=BATCH_RECORDS,
     )
     consumers.subscribe(
         topics.CUSTOMERS_EVENTS,
@@ -53,13 +54,8 @@ async def on_messages_received(events: list[MessageReceivedEvent], deps: InboxDe
     await publish_all(await intake.receive_many(deps.store, events))
 
 
-async def on_status(event: StatusFact, deps: InboxDeps) -> None:
-    if isinstance(event, MessageAcceptedEvent):
-        await publish_events(await updates.accept(deps.store, event))
-    elif isinstance(event, StatusChangedEvent):
-        await publish_events(await updates.change_status(deps.store, event))
-    else:
-        await publish_events(await updates.fail(deps.store, event))
+async def on_statuses(events: list[StatusFact], deps: InboxDeps) -> None:
+    await publish_all(await deliveries.apply_many(deps.store, events))
 
 
 async def on_customer_event(event: CustomerFact, deps: InboxDeps) -> None:

@@ -20,14 +20,11 @@ from hanout_shared.contracts.inbox import (
     MessageUpdatedEvent,
 )
 from hanout_shared.contracts.whatsapp import (
-    MessageAcceptedEvent,
-    MessageFailedEvent,
     MessageReceivedEvent,
-    StatusChangedEvent,
 )
 from hanout_shared.platform.phones import wa_id_e164
 from inbox.conversations import messages
-from inbox.conversations.messages import Failure, Message, inbound_message_id, message_state
+from inbox.conversations.messages import Message, inbound_message_id, message_state
 from inbox.conversations.model import (
     ContactMatch,
     ConversationRow,
@@ -162,56 +159,6 @@ def recorded(
         )
         out.append(derived(ConversationOpenedEvent, event, result.row.id, opened, "opened"))
     return [*out, conversation_updated(event, result.row, "message_received")]
-
-
-async def _release_parked(store: Store, ws: str, wamid: str) -> Message | None:
-    """Statuses that arrived before their send was linked to this wamid, applied now."""
-    found, released = None, []
-    for event_id, tick in await store.parked.waiting(ws, wamid):
-        found = await store.messages.apply_tick(ws, wamid, tick) or found
-        released.append(event_id)
-    if released:
-        await store.parked.release(released)
-    return found
-
-
-async def accept(store: Store, event: MessageAcceptedEvent) -> list[CloudEvent]:
-    data, ws = event.data, event.workspaceid
-    linked = await store.messages.link_accepted(
-        ws, data.idempotency_key, data.wamid, to_ms(data.accepted_at)
-    )
-    if linked is None:
-        logger.info("accepted send not from this inbox", extra={"wamid": data.wamid})
-        return []
-    return message_updated(
-        event, await _release_parked(store, ws, data.wamid) or linked, "accepted"
-    )
-
-
-async def change_status(store: Store, event: StatusChangedEvent) -> list[CloudEvent]:
-    data, ws = event.data, event.workspaceid
-    tick = messages.tick(data.status, data.status_at, data.errors)
-    if tick is None:
-        logger.warning("unusable status name", extra={"status": data.status[:64]})
-        return []
-    found = await store.messages.apply_tick(ws, data.wamid, tick)
-    key = data.biz_opaque_callback_data
-    if found is None and key:  # our key rides back on the status: link without the accepted
-        if await store.messages.link_accepted(ws, key, data.wamid, tick.at):
-            found = await store.messages.apply_tick(ws, data.wamid, tick)
-            found = await _release_parked(store, ws, data.wamid) or found
-    if found is None:
-        await store.parked.park(ws, event.id, data.wamid, tick)
-    return message_updated(event, found, "status")
-
-
-async def fail(store: Store, event: MessageFailedEvent) -> list[CloudEvent]:
-    data = event.data
-    failure = Failure(
-        reason=data.reason, error=data.error, retryable=data.retryable, at=to_ms(data.failed_at)
-    )
-    found = await store.messages.mark_failed(event.workspaceid, data.idempotency_key, failure)
-    return message_updated(event, found, "failed")
 
 
 async def contact_matched(store: Store, event: ContactMatchedEvent) -> list[CloudEvent]:
