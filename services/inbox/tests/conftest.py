@@ -42,7 +42,10 @@ def token_for(workspace_id: str, agent_id: str = "agent-1", role: str = "agent")
 
 
 def _bodies(publisher: Any, kind: str | None) -> list[dict[str, Any]]:
-    bodies = [json.loads(call.args[0]) for call in publisher.mock.call_args_list]
+    sent = [call.args[0] for call in publisher.mock.call_args_list]
+    # A batch subscriber on the topic (the live fan-out) sees each record as a batch of one.
+    flat = [one for body in sent for one in (body if isinstance(body, list) else [body])]
+    bodies = [json.loads(one) for one in flat]
     return [body for body in bodies if kind is None or body["type"] == kind]
 
 
