@@ -127,16 +127,16 @@ async def test_counts_are_right_after_a_crash_between_the_conversations_and_thei
     original_add = list_counts.add
     original_many = getattr(list_counts, "add_many", None)
 
-    async def crash_once(real: Any, *args: Any) -> None:
+    async def crash_once(real: Any, *args: Any, **kwargs: Any) -> None:
         if crashes:
             raise crashes.pop()
-        await real(*args)
+        await real(*args, **kwargs)
 
-    async def add(*args: Any) -> None:
-        await crash_once(original_add, *args)
+    async def add(*args: Any, **kwargs: Any) -> None:
+        await crash_once(original_add, *args, **kwargs)
 
-    async def add_many(*args: Any) -> None:
-        await crash_once(original_many, *args)
+    async def add_many(*args: Any, **kwargs: Any) -> None:
+        await crash_once(original_many, *args, **kwargs)
 
     monkeypatch.setattr(list_counts, "add", add)
     monkeypatch.setattr(list_counts, "add_many", add_many, raising=False)
@@ -195,3 +195,25 @@ async def test_a_status_before_its_accepted_in_one_batch_is_applied(real_service
     again = a_status(ws, key, "wamid.early", "sent", now())
     await service.deliver_batch(topics.WHATSAPP_STATUS, again, late_link)
     assert await statuses_of(service, conversation) == {one: "delivered"}
+
+
+async def test_a_batch_that_came_back_after_its_counts_were_moved_counts_nothing_twice(
+    real_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the counts' write: the batch comes back, finds its receipt, recounts
+    nothing and moves nothing again."""
+    service = real_service
+    batch = burst(service.workspace, "212611000009", 2)
+    await service.deliver_batch(topics.WHATSAPP_INBOUND, *batch)
+    recounts: list[str] = []
+    list_counts = service.store.conversations.counts
+    original = list_counts.recount
+
+    async def recount(conversations: Any, workspace_id: str) -> None:
+        recounts.append(workspace_id)
+        await original(conversations, workspace_id)
+
+    monkeypatch.setattr(list_counts, "recount", recount)
+    await service.deliver_batch(topics.WHATSAPP_INBOUND, *batch)
+    assert recounts == []
+    assert await counts(service) == {"all": 1, "unread": 1, "mine": 0, "no_reply": 1}

@@ -4,8 +4,9 @@ the batch, one bulk write of the counts, whatever the number of conversations.
 Each conversation's messages are folded in offset order on the document read, and written in one
 update guarded on what was read (its lists and last activity): a writer that came in between (a
 read, a reply, an assignment) fails that guard, and the conversation takes the one-by-one path.
-A written conversation whose lists moved is marked `uncounted` until its counts are moved; a
-marked conversation read again (the batch came back after a crash) has its workspace recounted.
+A written conversation whose lists moved is marked `uncounted` with the batch's receipt, and the
+counts' bulk write ends with that receipt: a marked conversation read again whose receipt is not
+there (the batch came back after a crash in between) has its workspace recounted.
 """
 
 from collections import Counter
@@ -19,7 +20,13 @@ from inbox.conversations.model import InboundChange, InboundResult, reopens
 from inbox.conversations.search import phone_keys, search_names
 from inbox.conversations.store.finder import SearchIndex
 from inbox.conversations.store.inbound import InboundWriter, first_update
-from inbox.conversations.store.listing import ListCounts, lists_in, moves
+from inbox.conversations.store.listing import (
+    ListCounts,
+    lists_in,
+    moves,
+    new_receipt,
+    receipt_is_kept,
+)
 from inbox.conversations.store.queries import APPLIED_MEMORY, UNCOUNTED, applied, row_of
 from inbox.documents import Document
 
@@ -67,36 +74,40 @@ class BatchWriter:
     async def record(self, changes: list[InboundChange]) -> list[InboundResult]:
         ids = list(dict.fromkeys(c.conversation_id for c in changes))
         read = {doc["_id"]: doc async for doc in self._col.find({"_id": {"$in": ids}}, READ)}
-        await self._reconcile([doc for doc in read.values() if doc.get(UNCOUNTED)])
+        await self._reconcile(list(read.values()))
+        receipt = new_receipt()
         folds = {cid: Fold(read.get(cid), read.get(cid)) for cid in ids}
         results: dict[int, InboundResult] = {}
         for i, change in enumerate(changes):
             if (result := _fold(folds[change.conversation_id], change)) is not None:
                 results[i] = result
-        written = await self._write(folds)
-        await self._count(folds, written)
+        written = await self._write(folds, receipt)
+        await self._count(folds, written, receipt)
         await self._index(changes, folds)
         for i, change in enumerate(changes):
             if change.conversation_id not in written:
                 results[i] = await self._one_by_one.record(change)
         return [results[i] for i in range(len(changes))]
 
-    async def _reconcile(self, marked: list[Document]) -> None:
+    async def _reconcile(self, read: list[Document]) -> None:
         """Counts a crash may have left unmoved are set again from the conversations."""
+        marks = {doc[UNCOUNTED] for doc in read if isinstance(doc.get(UNCOUNTED), str)}
+        counted = await self._counts.receipts(marks)
+        marked = [doc for doc in read if _uncounted(doc.get(UNCOUNTED), counted)]
         for workspace_id in {doc["workspace_id"] for doc in marked}:
             await self._counts.recount(self._col, workspace_id)
         if marked:
             ids = [doc["_id"] for doc in marked]
             await self._col.update_many({"_id": {"$in": ids}}, {"$unset": {UNCOUNTED: ""}})
 
-    async def _write(self, folds: dict[str, Fold]) -> set[str]:
+    async def _write(self, folds: dict[str, Fold], receipt: str) -> set[str]:
         """The conversations written in the bulk write (the others go one by one)."""
         todo = [(cid, f) for cid, f in folds.items() if f.fresh and not f.late]
         if not todo:
             return {cid for cid, f in folds.items() if not f.fresh}
         failed: set[int] = set()
         try:
-            await self._col.bulk_write([_update(f) for _, f in todo], ordered=False)
+            await self._col.bulk_write([_update(f, receipt) for _, f in todo], ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors):
@@ -105,7 +116,7 @@ class BatchWriter:
         done = {cid for i, (cid, _) in enumerate(todo) if i not in failed}
         return done | {cid for cid, f in folds.items() if not f.fresh}
 
-    async def _count(self, folds: dict[str, Fold], written: set[str]) -> None:
+    async def _count(self, folds: dict[str, Fold], written: set[str], receipt: str) -> None:
         marked = [cid for cid in written if folds[cid].fresh and _lists_moved(folds[cid])]
         if not marked:
             return
@@ -115,8 +126,7 @@ class BatchWriter:
             assert after is not None
             found = moves(after, lists_in(before), after["lists"])
             moved.setdefault(after["workspace_id"], Counter()).update(found)
-        await self._counts.add_many(moved)
-        await self._col.update_many({"_id": {"$in": marked}}, {"$unset": {UNCOUNTED: ""}})
+        await self._counts.add_many(moved, receipt=receipt)
 
     async def _index(self, changes: list[InboundChange], folds: dict[str, Fold]) -> None:
         """Names and numbers new to a conversation reach the search index (a redelivered one's
@@ -169,7 +179,14 @@ def _fold(fold: Fold, change: InboundChange) -> InboundResult | None:
     return InboundResult(row=row_of(after), opened=opened or reopened, reopened=reopened)
 
 
-def _update(fold: Fold) -> UpdateOne:
+def _uncounted(mark: object, counted: set[str]) -> bool:
+    """A mark of the one-by-one path (True), or a recent batch's whose receipt is missing."""
+    if isinstance(mark, str):
+        return mark not in counted and receipt_is_kept(mark)
+    return mark is True
+
+
+def _update(fold: Fold, receipt: str) -> UpdateOne:
     """The fold as one update, guarded on the document it was folded from."""
     before, after = fold.before or {}, fold.doc
     assert after is not None
@@ -181,7 +198,7 @@ def _update(fold: Fold) -> UpdateOne:
     }
     sets = {name: after[name] for name in FOLDED if name in after}
     if _lists_moved(fold):
-        sets[UNCOUNTED] = True
+        sets[UNCOUNTED] = receipt
     update: Document = {
         "$set": sets,
         "$push": {"applied": {"$each": fold.fresh, "$slice": -APPLIED_MEMORY}},
