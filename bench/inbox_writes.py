@@ -3,9 +3,11 @@
 Run by hand: `uv run python -m bench.inbox_writes --messages 2000` (MONGODB_URL names the store;
 `PYTHONPATH=DIR` measures another copy of the inbox package, e.g. an older one extracted with
 `git archive HEAD services/inbox/inbox`). Customer messages (`whatsapp.message.received`, a new
-contact every `--per-contact` messages) go through the consumer's own code
-(`inbox.conversations.updates.receive`) in a sequence, as one partition's consumer applies them;
-a command listener counts every store command it sends. The same run measures raw store upserts,
+contact every `--per-contact` messages) go through the consumer's own code in a sequence, as one
+partition's consumer applies them: with `--batch N` (the consumer's way since the Speed work) in
+batches of N through `inbox.conversations.intake.receive_many`, with `--batch 0` one by one
+through `inbox.conversations.updates.receive` (the way before it, and what an older copy has).
+A command listener counts every store command it sends. The same run measures raw store upserts,
 the floor of each write. Prints JSON.
 """
 
@@ -75,7 +77,18 @@ def received(workspace: str, i: int, per_contact: int, at: datetime) -> MessageR
     )
 
 
-async def measure(url: str, messages: int, per_contact: int) -> dict[str, Any]:
+async def apply(store: Store, events: list[MessageReceivedEvent], batch: int) -> None:
+    if batch <= 0:
+        for event in events:
+            await updates.receive(store, event)
+        return
+    from inbox.conversations import intake  # here: an older copy measured one by one lacks it
+
+    for start in range(0, len(events), batch):
+        await intake.receive_many(store, events[start : start + batch])
+
+
+async def measure(url: str, messages: int, per_contact: int, batch: int = 0) -> dict[str, Any]:
     listener = Commands()
     mongo: AsyncMongoClient[Any] = AsyncMongoClient(url, tz_aware=True, event_listeners=[listener])
     database, workspace = f"bench_writes_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:8]
@@ -87,8 +100,7 @@ async def measure(url: str, messages: int, per_contact: int) -> dict[str, Any]:
         await updates.receive(store, received(workspace, -per_contact, per_contact, at))
         listener.seen.clear()
         started = time.perf_counter()
-        for event in events:
-            await updates.receive(store, event)
+        await apply(store, events, batch)
         elapsed = time.perf_counter() - started
         seen = dict(listener.seen)
         scratch = mongo[database]["scratch"]
@@ -104,6 +116,7 @@ async def measure(url: str, messages: int, per_contact: int) -> dict[str, Any]:
     return {
         "messages": messages,
         "per_contact": per_contact,
+        "batch": batch,
         "messages_per_s": messages / elapsed,
         "commands_per_message": total / messages,
         "writes_per_message": writes / messages,
@@ -116,9 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--per-contact", type=int, default=4, help="messages per conversation")
+    parser.add_argument("--batch", type=int, default=0, help="records per batch; 0: one by one")
     args = parser.parse_args(argv)
     url = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
-    result = asyncio.run(measure(url, args.messages, args.per_contact))
+    result = asyncio.run(measure(url, args.messages, args.per_contact, args.batch))
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
     return 0
 

@@ -4,6 +4,8 @@ Each feature subscribes through the platform's `Consumers` (its `handlers.py`); 
 them with the configured group, so every name below follows the `consumer_group` setting.
 """
 
+import asyncio
+
 from faststream.kafka import KafkaRouter
 
 from hanout_shared.contracts import CloudEvent, topics
@@ -36,6 +38,8 @@ GROUP_SUFFIXES = {
     topics.INBOX_EVENTS: "-activity",
 }
 LIVE_SUFFIX = "-live"
+# Records a batch consumer takes at once: under a burst one store round trip serves them all.
+BATCH_RECORDS = 200
 
 
 def durable_groups(group: str) -> dict[str, list[str]]:
@@ -47,3 +51,8 @@ def durable_groups(group: str) -> dict[str, list[str]]:
 async def publish_events(events: list[CloudEvent]) -> None:
     for event in events:
         await publish_event(inbox_events, event)
+
+
+async def publish_all(events: list[CloudEvent]) -> None:
+    """Sent in order (a partition keeps it), acknowledged together: one wait for a batch."""
+    await asyncio.gather(*(publish_event(inbox_events, event) for event in events))

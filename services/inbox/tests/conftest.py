@@ -1,5 +1,6 @@
 """An inbox app on FastStream's in-memory broker and a fake store, and what it published."""
 
+import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from inbox.library.ingest import IngestMedia
 from inbox.live.hub import Hub
 from inbox.settings import InboxSettings
 
-from .builders import a_message_received, now, random_ref
+from .builders import a_message_received, now, random_ref, real_store
 from .fake_team import FakeIngest, FakeReader
 from .fakes import FakeStore
 
@@ -41,7 +42,10 @@ def token_for(workspace_id: str, agent_id: str = "agent-1", role: str = "agent")
 
 
 def _bodies(publisher: Any, kind: str | None) -> list[dict[str, Any]]:
-    bodies = [json.loads(call.args[0]) for call in publisher.mock.call_args_list]
+    sent = [call.args[0] for call in publisher.mock.call_args_list]
+    # A batch subscriber on the topic (the live fan-out) sees each record as a batch of one.
+    flat = [one for body in sent for one in (body if isinstance(body, list) else [body])]
+    bodies = [json.loads(one) for one in flat]
     return [body for body in bodies if kind is None or body["type"] == kind]
 
 
@@ -49,7 +53,7 @@ def _bodies(publisher: Any, kind: str | None) -> list[dict[str, Any]]:
 class Service:
     http: httpx.AsyncClient
     broker: KafkaBroker
-    store: FakeStore
+    store: Any  # a FakeStore, or the real Store
     deps: InboxDeps
     app: FastAPI
     ingest: FakeIngest
@@ -83,6 +87,11 @@ class Service:
 
     async def statuses(self, *events: Any) -> None:
         await self.deliver(topics.WHATSAPP_STATUS, *events)
+
+    async def deliver_batch(self, topic: str, *events: Any) -> None:
+        """One batch, as a batch consumer takes a burst from its partition."""
+        bodies = [event.model_dump(mode="json") for event in events]
+        await self.broker.publish_batch(*bodies, topic=topic)
 
     async def get(self, path: str, **params: Any) -> Any:
         response = await self.http.get(path, params=params, headers=self.headers())
@@ -132,13 +141,26 @@ def kafka_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
 async def service(kafka_offsets: None, request: pytest.FixtureRequest) -> AsyncIterator[Service]:
     """Settings may be changed per test: `@pytest.mark.parametrize("service", [{...}],
     indirect=True)`."""
-    store, broker, ingest, reader = FakeStore(), KafkaBroker(), FakeIngest(), FakeReader()
-    changed = getattr(request, "param", {})
+    async with running(FakeStore(), getattr(request, "param", {})) as started:
+        yield started
+
+
+@pytest.fixture
+async def real_service(kafka_offsets: None, mongodb_url: str) -> AsyncIterator[Service]:
+    """The same on a scratch database of the real store (mark such tests `integration`)."""
+    async with real_store(mongodb_url, "inbox_api") as store:
+        async with running(store, {}) as started:
+            yield started
+
+
+@contextlib.asynccontextmanager
+async def running(store: Any, changed: dict[str, Any]) -> AsyncIterator[Service]:
+    broker, ingest, reader = KafkaBroker(), FakeIngest(), FakeReader()
     settings = InboxSettings(presence_ttl_s=0.6, stream_keepalive_s=0.2, **changed)
     app = create_app(
         settings,
         broker=broker,
-        store=store,  # type: ignore[arg-type]
+        store=store,
         ingest=IngestMedia(ingest.client()),
         topic_reader=reader,  # type: ignore[arg-type]
     )

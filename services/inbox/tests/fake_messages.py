@@ -11,6 +11,7 @@ from inbox.conversations.messages import (
     Message,
     ReactionView,
     Send,
+    StatusWrite,
     Tick,
     status_name,
 )
@@ -74,6 +75,10 @@ class FakeMessages:
 
     async def add_inbound(self, workspace_id: str, message: Message) -> bool:
         return self._store(workspace_id, message)
+
+    async def add_inbound_many(self, messages: list[tuple[str, Message]]) -> None:
+        for workspace_id, message in messages:
+            self._store(workspace_id, message)
 
     async def add_send(self, workspace_id: str, send: Send, outbox: list[Doc]) -> bool:
         return self._store(
@@ -139,6 +144,28 @@ class FakeMessages:
         if tick.error is not None:
             doc |= {"error": tick.error.model_dump(), "failure_reason": "meta_error"}
         return _ticked(doc, tick)
+
+    async def for_statuses(
+        self, workspace_id: str, send_keys: list[str], wamids: list[str]
+    ) -> list[tuple[Message, str | None]]:
+        return [
+            (_message(doc), doc.get("send_key"))
+            for doc in self.docs.values()
+            if doc["workspace_id"] == workspace_id
+            and (doc.get("send_key") in send_keys or doc.get("wamid") in wamids)
+        ]
+
+    async def apply_statuses(self, workspace_id: str, writes: list[StatusWrite]) -> None:
+        for write in writes:
+            doc = self.docs[write.message_id]
+            if write.linked_wamid is not None:
+                doc["wamid"] = write.linked_wamid
+            for status, at in write.times.items():
+                _ticked(doc, Tick(status=status, at=at))
+            doc |= {
+                k: v.model_dump() if hasattr(v, "model_dump") else v
+                for k, v in write.fields.items()
+            }
 
     async def mark_failed(
         self, workspace_id: str, send_key: str, failure: Failure
@@ -232,6 +259,19 @@ class FakeParked:
 
     async def park(self, workspace_id: str, event_id: str, wamid: str, tick: Tick) -> None:
         self.docs.setdefault(event_id, (workspace_id, wamid, tick))
+
+    async def park_many(self, workspace_id: str, parked: list[tuple[str, str, Tick]]) -> None:
+        for event_id, wamid, tick in parked:
+            await self.park(workspace_id, event_id, wamid, tick)
+
+    async def waiting_many(
+        self, workspace_id: str, wamids: list[str]
+    ) -> list[tuple[str, str, Tick]]:
+        return [
+            (event_id, w, tick)
+            for event_id, (ws, w, tick) in self.docs.items()
+            if ws == workspace_id and w in wamids
+        ]
 
     async def waiting(self, workspace_id: str, wamid: str) -> list[tuple[str, Tick]]:
         return [

@@ -83,6 +83,9 @@ class FakeConversations:
             doc["awaiting_reply"] = True
         return InboundResult(row=_row(doc), opened=opened or reopened, reopened=reopened)
 
+    async def record_inbound_many(self, changes: list[InboundChange]) -> list[InboundResult]:
+        return [await self.record_inbound(change) for change in changes]
+
     async def record_outbound(
         self, workspace_id: str, conversation_id: str, last: LastMessage
     ) -> ConversationRow | None:

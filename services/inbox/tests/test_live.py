@@ -1,10 +1,12 @@
 """The live hub and the presence board, fed Kafka records by hand (pure, no broker)."""
 
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
 from hanout_shared.contracts.inbox import PresenceChanged
+from inbox.live.api import _frames
 from inbox.live.hub import Hub, decode_cursor, encode_cursor
 from inbox.live.presence import PresenceBoard
 
@@ -207,3 +209,20 @@ async def test_once_ready_every_cursor_names_every_partition_the_replica_reads()
     subscription = hub.subscribe("ws", None)
     assert decode_cursor(subscription.cursor) == {0: 5, 1: 6}
     assert hub.complete_from("ws") == {0: 4, 1: 7}
+
+
+async def test_a_burst_reaches_a_stream_in_one_write_in_order_while_a_slow_one_is_let_go() -> None:
+    hub = Hub(client_queue=20)
+    fast, slow = hub.subscribe("ws", None), hub.subscribe("ws", None)  # slow never reads
+    writes = _frames(hub, fast, "opening\n\n", keepalive_s=30, expires_at=time.time() + 60)
+    assert (await anext(writes)).endswith("opening\n\n")
+    for burst in (range(0, 15), range(15, 30)):
+        for offset in burst:
+            hub.receive(0, offset, record("ws", offset))
+        written = await anext(writes)  # one write for the whole burst
+        assert [data["id"] for _, _, data in frames(written.split("\n\n")[:-1])] == [
+            f"event-ws-{n}" for n in burst
+        ]
+    assert slow.client.dropped and not fast.client.dropped
+    await writes.aclose()
+    assert hub.connected() == 1

@@ -16,28 +16,30 @@ from hanout_shared.contracts.whatsapp import (
     StatusEvent,
 )
 from hanout_shared.platform.consuming import Consumers
-from inbox.conversations import updates
+from inbox.conversations import deliveries, intake, updates
+from inbox.conversations.deliveries import StatusFact
 from inbox.deps import InboxDeps
-from inbox.kafka import GROUP_SUFFIXES, publish_events
+from inbox.kafka import BATCH_RECORDS, GROUP_SUFFIXES, publish_all, publish_events
 
-StatusFact = MessageAcceptedEvent | StatusChangedEvent | MessageFailedEvent
 CustomerFact = ContactMatchedEvent | CustomerUpdatedEvent | CustomerMergedEvent
 
 
 def subscribe(consumers: Consumers[InboxDeps]) -> None:
-    consumers.subscribe(
+    consumers.subscribe_batch(
         topics.WHATSAPP_INBOUND,
         InboundEvent,
         [MessageReceivedEvent],
-        on_message_received,
+        on_messages_received,
         group_suffix=GROUP_SUFFIXES[topics.WHATSAPP_INBOUND],
+        max_records=BATCH_RECORDS,
     )
-    consumers.subscribe(
+    consumers.subscribe_batch(
         topics.WHATSAPP_STATUS,
         StatusEvent,
         [MessageAcceptedEvent, StatusChangedEvent, MessageFailedEvent],
-        on_status,
+        on_statuses,
         group_suffix=GROUP_SUFFIXES[topics.WHATSAPP_STATUS],
+        max_records=BATCH_RECORDS,
     )
     consumers.subscribe(
         topics.CUSTOMERS_EVENTS,
@@ -48,17 +50,12 @@ def subscribe(consumers: Consumers[InboxDeps]) -> None:
     )
 
 
-async def on_message_received(event: MessageReceivedEvent, deps: InboxDeps) -> None:
-    await publish_events(await updates.receive(deps.store, event))
+async def on_messages_received(events: list[MessageReceivedEvent], deps: InboxDeps) -> None:
+    await publish_all(await intake.receive_many(deps.store, events))
 
 
-async def on_status(event: StatusFact, deps: InboxDeps) -> None:
-    if isinstance(event, MessageAcceptedEvent):
-        await publish_events(await updates.accept(deps.store, event))
-    elif isinstance(event, StatusChangedEvent):
-        await publish_events(await updates.change_status(deps.store, event))
-    else:
-        await publish_events(await updates.fail(deps.store, event))
+async def on_statuses(events: list[StatusFact], deps: InboxDeps) -> None:
+    await publish_all(await deliveries.apply_many(deps.store, events))
 
 
 async def on_customer_event(event: CustomerFact, deps: InboxDeps) -> None:

@@ -3,7 +3,7 @@
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -115,6 +115,16 @@ class Tick(Frozen):
     status: str
     at: datetime
     error: MetaError | None = None
+
+
+class StatusWrite(Frozen):
+    """What a batch of statuses does to one message: written with forward-only operators."""
+
+    message_id: str
+    linked_wamid: str | None = None
+    times: dict[str, datetime] = {}
+    rank: int | None = None
+    fields: dict[str, Any] = Field(default={}, description="error, failure_reason, retryable")
 
 
 class Failure(Frozen):

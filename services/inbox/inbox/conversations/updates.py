@@ -20,19 +20,17 @@ from hanout_shared.contracts.inbox import (
     MessageUpdatedEvent,
 )
 from hanout_shared.contracts.whatsapp import (
-    MessageAcceptedEvent,
-    MessageFailedEvent,
     MessageReceivedEvent,
-    StatusChangedEvent,
 )
 from hanout_shared.platform.phones import wa_id_e164
 from inbox.conversations import messages
-from inbox.conversations.messages import Failure, Message, inbound_message_id, message_state
+from inbox.conversations.messages import Message, inbound_message_id, message_state
 from inbox.conversations.model import (
     ContactMatch,
     ConversationRow,
     CustomerLink,
     InboundChange,
+    InboundResult,
     conversation_id,
     state,
 )
@@ -43,7 +41,7 @@ from inbox.values import SOURCE, to_ms
 logger = logging.getLogger("hanout.inbox")
 
 
-def _event(kind: Any, cause: CloudEvent, subject: str, data: Any, name: str) -> CloudEvent:
+def derived(kind: Any, cause: CloudEvent, subject: str, data: Any, name: str) -> CloudEvent:
     """Derived from the cause's id, so a redelivered cause publishes the very same event."""
     event: CloudEvent = kind.create(
         source=SOURCE,
@@ -57,16 +55,16 @@ def _event(kind: Any, cause: CloudEvent, subject: str, data: Any, name: str) -> 
     return event
 
 
-def _updated(cause: CloudEvent, message: Message | None, reason: str) -> list[CloudEvent]:
+def message_updated(cause: CloudEvent, message: Message | None, reason: str) -> list[CloudEvent]:
     if message is None:
         return []
     data = MessageUpdated(message=message_state(message), reason=reason)
-    return [_event(MessageUpdatedEvent, cause, message.conversation_id, data, "message.updated")]
+    return [derived(MessageUpdatedEvent, cause, message.conversation_id, data, "message.updated")]
 
 
-def _conversation(cause: CloudEvent, row: ConversationRow, reason: str) -> CloudEvent:
+def conversation_updated(cause: CloudEvent, row: ConversationRow, reason: str) -> CloudEvent:
     data = ConversationUpdated(conversation=state(row), reason=reason)
-    return _event(ConversationUpdatedEvent, cause, row.id, data, "conversation.updated")
+    return derived(ConversationUpdatedEvent, cause, row.id, data, "conversation.updated")
 
 
 async def with_reactions(store: Store, workspace_id: str, found: list[Message]) -> list[Message]:
@@ -78,7 +76,7 @@ async def with_reactions(store: Store, workspace_id: str, found: list[Message]) 
     ]
 
 
-async def _react(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]:
+async def react(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]:
     data, ws = event.data, event.workspaceid
     reaction = data.reaction
     assert reaction is not None
@@ -90,16 +88,22 @@ async def _react(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]:
     if target is None:
         return []  # reacted to a message not stored (yet): it shows the reaction once it is
     [shown] = await with_reactions(store, ws, [target])
-    return _updated(event, shown, "reaction")
+    return message_updated(event, shown, "reaction")
+
+
+def received(event: MessageReceivedEvent, message: Message) -> CloudEvent:
+    data = InboxMessageReceived(message=message_state(message))
+    return derived(InboxMessageReceivedEvent, event, message.conversation_id, data, "received")
 
 
 async def _store_message(store: Store, event: MessageReceivedEvent, message: Message) -> CloudEvent:
     await store.messages.add_inbound(event.workspaceid, message)
-    data = InboxMessageReceived(message=message_state(message))
-    return _event(InboxMessageReceivedEvent, event, message.conversation_id, data, "received")
+    return received(event, message)
 
 
-def _change(event: MessageReceivedEvent, effect: messages.Inbound, conv_id: str) -> InboundChange:
+def inbound_change(
+    event: MessageReceivedEvent, effect: messages.Inbound, conv_id: str
+) -> InboundChange:
     data = event.data
     return InboundChange(
         event_id=event.id,
@@ -129,70 +133,32 @@ async def receive(store: Store, event: MessageReceivedEvent) -> list[CloudEvent]
     )
     out: list[CloudEvent] = []
     if data.reaction is not None:
-        out += await _react(store, event)
+        out += await react(store, event)
     elif data.revoked_wamid:
-        out += _updated(event, await store.messages.revoke(ws, data.revoked_wamid), "revoked")
+        out += message_updated(
+            event, await store.messages.revoke(ws, data.revoked_wamid), "revoked"
+        )
     elif effect.message is not None:
         out.append(await _store_message(store, event, effect.message))
     if effect.last is None:
         return out
-    result = await store.conversations.record_inbound(_change(event, effect, conv_id))
+    result = await store.conversations.record_inbound(inbound_change(event, effect, conv_id))
+    return [*out, *recorded(event, effect, result)]
+
+
+def recorded(
+    event: MessageReceivedEvent, effect: messages.Inbound, result: InboundResult
+) -> list[CloudEvent]:
+    """What a message's conversation write announces: opened (or reopened), then updated."""
+    out: list[CloudEvent] = []
     if result.opened:
         opened = ConversationOpened(
             conversation=state(result.row),
             message_id=effect.message.id if effect.message else None,
             reopened=result.reopened,
         )
-        out.append(_event(ConversationOpenedEvent, event, conv_id, opened, "opened"))
-    return [*out, _conversation(event, result.row, "message_received")]
-
-
-async def _release_parked(store: Store, ws: str, wamid: str) -> Message | None:
-    """Statuses that arrived before their send was linked to this wamid, applied now."""
-    found, released = None, []
-    for event_id, tick in await store.parked.waiting(ws, wamid):
-        found = await store.messages.apply_tick(ws, wamid, tick) or found
-        released.append(event_id)
-    if released:
-        await store.parked.release(released)
-    return found
-
-
-async def accept(store: Store, event: MessageAcceptedEvent) -> list[CloudEvent]:
-    data, ws = event.data, event.workspaceid
-    linked = await store.messages.link_accepted(
-        ws, data.idempotency_key, data.wamid, to_ms(data.accepted_at)
-    )
-    if linked is None:
-        logger.info("accepted send not from this inbox", extra={"wamid": data.wamid})
-        return []
-    return _updated(event, await _release_parked(store, ws, data.wamid) or linked, "accepted")
-
-
-async def change_status(store: Store, event: StatusChangedEvent) -> list[CloudEvent]:
-    data, ws = event.data, event.workspaceid
-    tick = messages.tick(data.status, data.status_at, data.errors)
-    if tick is None:
-        logger.warning("unusable status name", extra={"status": data.status[:64]})
-        return []
-    found = await store.messages.apply_tick(ws, data.wamid, tick)
-    key = data.biz_opaque_callback_data
-    if found is None and key:  # our key rides back on the status: link without the accepted
-        if await store.messages.link_accepted(ws, key, data.wamid, tick.at):
-            found = await store.messages.apply_tick(ws, data.wamid, tick)
-            found = await _release_parked(store, ws, data.wamid) or found
-    if found is None:
-        await store.parked.park(ws, event.id, data.wamid, tick)
-    return _updated(event, found, "status")
-
-
-async def fail(store: Store, event: MessageFailedEvent) -> list[CloudEvent]:
-    data = event.data
-    failure = Failure(
-        reason=data.reason, error=data.error, retryable=data.retryable, at=to_ms(data.failed_at)
-    )
-    found = await store.messages.mark_failed(event.workspaceid, data.idempotency_key, failure)
-    return _updated(event, found, "failed")
+        out.append(derived(ConversationOpenedEvent, event, result.row.id, opened, "opened"))
+    return [*out, conversation_updated(event, result.row, "message_received")]
 
 
 async def contact_matched(store: Store, event: ContactMatchedEvent) -> list[CloudEvent]:
@@ -217,7 +183,7 @@ async def contact_matched(store: Store, event: ContactMatchedEvent) -> list[Clou
     row = await store.conversations.apply_match(match)
     if row is None or row.last_activity_at is None:
         return []  # an older match, or the first message is not stored yet: it will show then
-    return [_conversation(event, row, "contact_matched")]
+    return [conversation_updated(event, row, "contact_matched")]
 
 
 async def customer_changed(store: Store, event: CloudEvent) -> None:

@@ -27,6 +27,9 @@ router = APIRouter(tags=["live"])
 RETRY_MS = 2000
 READY_WAIT_S = 15.0
 BATCH = 200
+# After a first event, how long a stream waits for more before writing: a burst goes out in a
+# few writes, not one per event (and what comes while a write is in flight joins the next).
+LINGER_S = 0.005
 
 
 class Heartbeat(BaseModel):
@@ -81,6 +84,8 @@ async def _frames(
             except TimeoutError:
                 yield sse("keepalive", "{}", hub.cursor_for(client))
                 continue
+            if client.queue.empty():
+                await asyncio.sleep(LINGER_S)
             while not client.queue.empty() and len(live) < BATCH:  # one write for a burst
                 live.append(client.queue.get_nowait())
             yield "".join(live)

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -77,12 +78,7 @@ class ParkedStatusStore:
         await self._col.create_index([("workspace_id", 1), ("wamid", 1)])
 
     async def park(self, workspace_id: str, event_id: str, wamid: str, tick: Tick) -> None:
-        doc = {
-            "workspace_id": workspace_id,
-            "wamid": wamid,
-            "tick": tick.model_dump(),
-            "expires_at": tick.at + PARKED_FOR,
-        }
+        doc = _parked(workspace_id, wamid, tick)
         await self._col.update_one({"_id": event_id}, {"$setOnInsert": doc}, upsert=True)
         await self._sweep(datetime.now(UTC))
 
@@ -94,9 +90,42 @@ class ParkedStatusStore:
         self._swept_at = now
         await self._col.delete_many({"expires_at": {"$lt": now}})
 
+    async def park_many(self, workspace_id: str, parked: list[tuple[str, str, Tick]]) -> None:
+        """`park` for a batch's early statuses (event id, wamid, tick), in one write."""
+        if not parked:
+            return
+        writes = [
+            UpdateOne(
+                {"_id": event_id}, {"$setOnInsert": _parked(workspace_id, wamid, tick)}, upsert=True
+            )
+            for event_id, wamid, tick in parked
+        ]
+        await self._col.bulk_write(writes, ordered=False)
+        await self._sweep(datetime.now(UTC))
+
+    async def waiting_many(
+        self, workspace_id: str, wamids: list[str]
+    ) -> list[tuple[str, str, Tick]]:
+        """The early statuses of these wamids: (event id, wamid, tick)."""
+        if not wamids:
+            return []
+        cursor = self._col.find({"workspace_id": workspace_id, "wamid": {"$in": wamids}})
+        return [
+            (doc["_id"], doc["wamid"], Tick.model_validate(doc["tick"])) async for doc in cursor
+        ]
+
     async def waiting(self, workspace_id: str, wamid: str) -> list[tuple[str, Tick]]:
         cursor = self._col.find({"workspace_id": workspace_id, "wamid": wamid})
         return [(doc["_id"], Tick.model_validate(doc["tick"])) async for doc in cursor]
 
     async def release(self, event_ids: list[str]) -> None:
         await self._col.delete_many({"_id": {"$in": event_ids}})
+
+
+def _parked(workspace_id: str, wamid: str, tick: Tick) -> Document:
+    return {
+        "workspace_id": workspace_id,
+        "wamid": wamid,
+        "tick": tick.model_dump(),
+        "expires_at": tick.at + PARKED_FOR,
+    }

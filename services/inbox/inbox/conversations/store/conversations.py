@@ -18,6 +18,7 @@ from inbox.conversations.model import (
     ReadMark,
 )
 from inbox.conversations.search import ListQuery, phone_keys, search_names
+from inbox.conversations.store.batched import BatchWriter
 from inbox.conversations.store.finder import SearchIndex
 from inbox.conversations.store.inbound import InboundWriter
 from inbox.conversations.store.listing import (
@@ -56,6 +57,7 @@ class ConversationStore:
         self.counts = ListCounts(counts)
         self.search = SearchIndex(search, common)
         self._inbound = InboundWriter(collection, self.counts, self.search)
+        self._batched = BatchWriter(collection, self.counts, self.search, self._inbound)
         self._pages = ListPages(collection, self.counts, self.search)
 
     async def ensure_indexes(self) -> None:
@@ -99,6 +101,10 @@ class ConversationStore:
     async def record_inbound(self, change: InboundChange) -> InboundResult:
         """Apply a customer message once: a redelivered event id changes nothing."""
         return await self._inbound.record(change)
+
+    async def record_inbound_many(self, changes: list[InboundChange]) -> list[InboundResult]:
+        """Customers' messages of a batch, in offset order: one result per change."""
+        return await self._batched.record(changes) if changes else []
 
     async def record_outbound(
         self, workspace_id: str, conversation_id: str, last: LastMessage

@@ -10,6 +10,7 @@ from inbox.conversations.store.finder import SearchIndex
 from inbox.conversations.store.listing import ListCounts, lists_in
 from inbox.conversations.store.queries import (
     LIST_FIELDS,
+    UNCOUNTED,
     applied,
     inbound_update,
     newest_update,
@@ -42,6 +43,7 @@ class InboundWriter:
         if before is not None and (opened or reopened):
             after |= await self._open(change, reopened)
         await self._counts.shift(after, lists_in(before), after["lists"])
+        await self._counted(change)
         await self._index(change, before)
         return InboundResult(row=row_of(after), opened=opened or reopened, reopened=reopened)
 
@@ -63,6 +65,7 @@ class InboundWriter:
         await self._counts.shift(after, lists_in(before), after["lists"])
         await self._index(change, before)
         await self._settle_late(change)
+        await self._counted(change)
         row = await self._row(change)
         return InboundResult(row=row, opened=opened or reopened, reopened=reopened)
 
@@ -77,9 +80,15 @@ class InboundWriter:
             return
         await self._finder.add(change.conversation_id, change.workspace_id, names, digits)
 
+    async def _counted(self, change: InboundChange) -> None:
+        await self._col.update_one({"_id": change.conversation_id}, {"$unset": {UNCOUNTED: ""}})
+
     async def _upsert(
         self, change: InboundChange, condition: Document, update: Document
     ) -> Document | None:
+        """Marked `uncounted` until its counts are moved: a crash in between is seen, and
+        repaired, when the message comes back (see `batched`)."""
+        update["$set"][UNCOUNTED] = True
         return await self._col.find_one_and_update(
             {"_id": change.conversation_id, "applied": {"$ne": change.event_id}} | condition,
             update,

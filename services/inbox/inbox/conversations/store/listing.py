@@ -8,6 +8,8 @@ reading the rest of the workspace. Windows widen until the page is full, so a pa
 a page of documents, not the workspace.
 """
 
+import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +34,11 @@ BOTTOM = datetime(1900, 1, 1, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
 SEARCH_FIELDS = {"search_names": 1, "search_digits": 1, "lists": 1}
 UNSEEN = {"applied": 0, "outbox": 0, "outbox_lease": 0}
+# A batch's receipt, kept among the counts (no workspace: a recount never sees it), says its
+# moves are counted. A crash comes back within minutes; a week is far more than enough.
+RECEIPT = "#counted/"
+RECEIPTS_KEPT_S = 7 * 24 * 3600.0
+RECEIPTS_SWEEP_S = 600.0
 
 
 def list_keys(row: ConversationRow) -> list[str]:
@@ -149,6 +156,16 @@ class ListPages:
         self._spans[remembered] = max(FIRST_WINDOW, held * 5 / 4)
 
 
+def new_receipt(at: float | None = None) -> str:
+    """A batch's receipt: its time first, so receipts sort (and are forgotten) by age."""
+    return f"{int(time.time() if at is None else at):011d}-{uuid.uuid4().hex}"
+
+
+def receipt_is_kept(receipt: str) -> bool:
+    """Whether a receipt this old would still be kept (an older one is taken as counted)."""
+    return receipt >= new_receipt(time.time() - RECEIPTS_KEPT_S + RECEIPTS_SWEEP_S)[:11]
+
+
 def moves(doc: Document, before: Iterable[str], after: Iterable[str]) -> Counter[str]:
     """What a conversation moving from lists `before` to `after` does to each count."""
     old, new, ws = set(before), set(after), doc["workspace_id"]
@@ -168,6 +185,7 @@ class ListCounts:
 
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._col = collection
+        self._swept_at = 0.0
 
     async def ensure_indexes(self) -> None:
         await self._col.create_index("workspace_id")  # for a recount only
@@ -199,17 +217,45 @@ class ListCounts:
             await self.add(doc["workspace_id"], moves(doc, before, after))
 
     async def add(self, workspace_id: str, moves: Counter[str]) -> None:
-        writes = [
+        await self.add_many({workspace_id: moves})
+
+    async def add_many(self, moves: dict[str, Counter[str]], *, receipt: str | None = None) -> None:
+        """Move the counts of several workspaces in one bulk write; with a `receipt`, the write
+        ends by keeping it (in order: kept only once every move before it is done)."""
+        writes: list[UpdateOne] = [
             UpdateOne(
                 {"_id": counter},
                 {"$inc": {"n": n}, "$setOnInsert": {"workspace_id": workspace_id}},
                 upsert=True,
             )
-            for counter, n in moves.items()
+            for workspace_id, moved in moves.items()
+            for counter, n in moved.items()
             if n
         ]
+        if receipt is not None:
+            writes.append(
+                UpdateOne({"_id": RECEIPT + receipt}, {"$set": {"kept": True}}, upsert=True)
+            )
+            await self._forget_receipts()
         if writes:
-            await self._col.bulk_write(writes, ordered=False)
+            await self._col.bulk_write(writes, ordered=receipt is not None)
+
+    async def receipts(self, receipts: Iterable[str]) -> set[str]:
+        """Those of these receipts that were kept: their moves are all counted."""
+        ids = [RECEIPT + receipt for receipt in receipts]
+        if not ids:
+            return set()
+        found = self._col.find({"_id": {"$in": ids}}, {"_id": 1})
+        return {doc["_id"][len(RECEIPT) :] async for doc in found}
+
+    async def _forget_receipts(self) -> None:
+        """Receipts older than RECEIPTS_KEPT go, at most once a sweep interval."""
+        now = time.time()
+        if now - self._swept_at < RECEIPTS_SWEEP_S:
+            return
+        self._swept_at = now
+        oldest = RECEIPT + new_receipt(now - RECEIPTS_KEPT_S)
+        await self._col.delete_many({"_id": {"$gte": RECEIPT, "$lt": oldest}})
 
     async def size(self, workspace_id: str, key: str, phone_number_id: str | None) -> int:
         found = await self._col.find_one({"_id": counter_id(workspace_id, key, phone_number_id)})

@@ -2,10 +2,12 @@
 
 import logging
 from datetime import datetime
+from typing import Any
 
-from pymongo import ReturnDocument
+from pydantic import BaseModel
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hanout_shared.platform.outbox import Outbox
 from inbox.conversations.messages import (
@@ -14,6 +16,7 @@ from inbox.conversations.messages import (
     Failure,
     Message,
     Send,
+    StatusWrite,
     Tick,
     status_name,
 )
@@ -21,7 +24,9 @@ from inbox.documents import NEWEST, Document, bson, older_than
 from inbox.values import Cursor, to_ms
 
 logger = logging.getLogger("hanout.inbox.store")
+DUPLICATE_KEY = 11000
 _HIDDEN = {"outbox": 0, "outbox_lease": 0, "fingerprint": 0, "previous_attempts": 0}
+_HIDDEN_SEND = {"outbox": 0, "outbox_lease": 0, "previous_attempts": 0}
 
 
 class MessageStore:
@@ -48,6 +53,16 @@ class MessageStore:
         except DuplicateKeyError:
             return False
         return True
+
+    async def add_inbound_many(self, messages: list[tuple[str, Message]]) -> None:
+        """`add_inbound` for a batch of (workspace, message), in one write."""
+        if not messages:
+            return
+        try:
+            await self._col.insert_many([_document(ws, m) for ws, m in messages], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
 
     async def add_send(self, workspace_id: str, send: Send, outbox: list[Document]) -> bool:
         """Store an agent's send with its command in one write; False if the key was used."""
@@ -119,6 +134,25 @@ class MessageStore:
         )
         return _message(doc) if doc else None
 
+    async def for_statuses(
+        self, workspace_id: str, send_keys: list[str], wamids: list[str]
+    ) -> list[tuple[Message, str | None]]:
+        """The messages a batch of statuses names (by send key or wamid), with their send key."""
+        found: dict[str, Document] = {}
+        if send_keys:
+            by_key = {"workspace_id": workspace_id, "send_key": {"$in": send_keys}}
+            found |= {doc["_id"]: doc async for doc in self._col.find(by_key, _HIDDEN_SEND)}
+        if wamids:
+            by_wamid = {"wamid_key": {"$in": [wamid_key(workspace_id, w) for w in wamids]}}
+            found |= {doc["_id"]: doc async for doc in self._col.find(by_wamid, _HIDDEN_SEND)}
+        return [(_message(doc), doc.get("send_key")) for doc in found.values()]
+
+    async def apply_statuses(self, workspace_id: str, writes: list[StatusWrite]) -> None:
+        """A batch's statuses in one write: times only go down, ranks only up."""
+        updates = [_status_update(workspace_id, write) for write in writes]
+        if updates:
+            await self._col.bulk_write(updates, ordered=False)
+
     async def mark_failed(
         self, workspace_id: str, send_key: str, failure: Failure
     ) -> Message | None:
@@ -179,6 +213,27 @@ class MessageStore:
             return_document=ReturnDocument.AFTER,
         )
         return _message(doc) if doc else None
+
+
+def _status_update(workspace_id: str, write: StatusWrite) -> UpdateOne:
+    update: Document = {}
+    if write.times:
+        update["$min"] = {f"status_times.{status}": at for status, at in write.times.items()}
+    if write.rank is not None:
+        update["$max"] = {"status_rank": write.rank}
+    sets = {name: bson(_plain(value)) for name, value in write.fields.items()}
+    if write.linked_wamid is not None:
+        sets |= {
+            "wamid": write.linked_wamid,
+            "wamid_key": wamid_key(workspace_id, write.linked_wamid),
+        }
+    if sets:
+        update["$set"] = sets
+    return UpdateOne({"_id": write.message_id, "workspace_id": workspace_id}, update)
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump() if isinstance(value, BaseModel) else value
 
 
 _ATTEMPT = {"attempt", "wamid", "status_times", "error", "failure_reason"}

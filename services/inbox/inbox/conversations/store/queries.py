@@ -9,6 +9,8 @@ from inbox.documents import Document
 # How many recent event ids a conversation remembers to apply each event once: a redelivery
 # replays at most the uncommitted tail of one partition, never this many events of one contact.
 APPLIED_MEMORY = 200
+# Set by a write whose list counts are not moved yet (see `batched`).
+UNCOUNTED = "uncounted"
 LIST_FIELDS = {"applied": 0, "outbox": 0, "outbox_lease": 0, "search_names": 0, "search_digits": 0}
 
 
