@@ -42,6 +42,7 @@ from bench.inbox_workloads import kafka_hop
 from bench.inbox_writes import measure
 from devtools.stack import running_stack
 from devtools.store import BENCH
+from inbox.kafka import BATCH_RECORDS as INTAKE_BATCH
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -58,7 +59,8 @@ async def one_run(urls: dict[str, str], kafka: str, mongo: str, args: argparse.N
         "live_only": live,
         "kafka_hop": await kafka_hop(kafka, args.samples),
         "store_upsert": await store_upserts(mongo, f"{urls['database']}_raw", args.samples),
-        "writes": await measure(mongo, args.intake_messages, per_contact=4),
+        # In batches, as the consumer takes a burst.
+        "writes": await measure(mongo, args.intake_messages, per_contact=4, batch=INTAKE_BATCH),
     }
 
 
