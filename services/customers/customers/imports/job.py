@@ -6,12 +6,18 @@ import itertools
 import logging
 import os
 from collections.abc import Iterator
-from typing import Any
 
 from customers import events
 from customers.cards.model import Customer, WorkspaceSettings, unite
 from customers.deps import CustomersDeps, now
-from customers.imports.model import ImportJob, ImportRow, duplicate_row, parse_row, read_rows
+from customers.imports.model import (
+    ImportJob,
+    ImportRow,
+    duplicate_row,
+    flagged_row,
+    parse_row,
+)
+from customers.imports.spreadsheet import FLAGGED_FIELDS, Read, formula_fields, read_rows
 from hanout_shared.platform.auth import Principal
 
 logger = logging.getLogger("hanout.customers.imports")
@@ -19,13 +25,15 @@ Parsed = tuple[int, Customer | ImportRow]
 
 
 def _next_batch(
-    rows: Iterator[tuple[int, dict[str, Any]]],
-    settings: WorkspaceSettings,
-    agent: Principal,
-    size: int,
+    rows: Iterator[Read], settings: WorkspaceSettings, agent: Principal, size: int
 ) -> list[Parsed]:
-    batch = itertools.islice(rows, size)
-    return [(line, parse_row(line, values, settings, agent, now())) for line, values in batch]
+    return [
+        (
+            line,
+            read if isinstance(read, ImportRow) else parse_row(line, read, settings, agent, now()),
+        )
+        for line, read in itertools.islice(rows, size)
+    ]
 
 
 async def run_import(deps: CustomersDeps, job: ImportJob, path: str, agent: Principal) -> None:
@@ -33,7 +41,7 @@ async def run_import(deps: CustomersDeps, job: ImportJob, path: str, agent: Prin
     settings = await store.settings.get(agent.workspace_id)
     try:
         with open(path, "rb") as stream:
-            rows = read_rows(iter(stream))
+            rows = read_rows(stream)
             # Parsing and phone normalisation are CPU work: off the event loop, one batch at a time.
             while batch := await asyncio.to_thread(
                 _next_batch, rows, settings, agent, deps.import_batch_rows
@@ -71,8 +79,11 @@ async def _apply(
     for line, card in cards:
         same = unite([], [owners[key] for key in card.keys() if key in owners])
         keep = not same or job.on_duplicate == "create"
+        flagged = formula_fields(card.model_dump(include=set(FLAGGED_FIELDS))) if keep else []
         if same:
-            reports.append(duplicate_row(line, same, card.customer_id if keep else None))
+            reports.append(duplicate_row(line, same, card.customer_id if keep else None, flagged))
+        elif flagged:
+            reports.append(flagged_row(line, card.customer_id, flagged))
         if keep:
             new.append(card)
             owners.update({key: card.customer_id for key in card.keys() if key not in owners})
@@ -82,11 +93,12 @@ async def _apply(
         await store.add(ws, new, created)
         await deps.publish(list(created))  # what Kafka refuses now, the relay's sweep sends
     await store.imports.add_rows(job.import_id, reports)
-    errors = sum(report.outcome == "error" for report in reports)
+    outcomes = [report.outcome for report in reports]
     counts = {
         "rows": job.rows + len(batch),
         "created": job.created + len(new),
-        "duplicates": job.duplicates + len(reports) - errors,
-        "errors": job.errors + errors,
+        "duplicates": job.duplicates + outcomes.count("duplicate"),
+        "errors": job.errors + outcomes.count("error"),
+        "flagged": job.flagged + sum(bool(report.flagged) for report in reports),
     }
     return job.model_copy(update=counts)
