@@ -1,5 +1,7 @@
 """CSV import through the API: normalisation, per-row report, duplicates, progress."""
 
+import csv
+import io
 from typing import Any
 
 from .conftest import Service
@@ -144,11 +146,11 @@ async def test_text_starting_like_a_formula_is_flagged_and_a_phone_is_not(
     service: Service,
 ) -> None:
     body = (
-        "name,phone,city,tags\n"
-        "Karim,+212612345678,=cmd|' /C calc'!A0,vip\n"
-        "Nadia,+212 698-765432,Rabat,@risk\n"
-        "Youssef,+212655443322,Tanger,\n"
-    ).encode()
+        b"name,phone,city,tags\n"
+        b"Karim,+212612345678,=cmd|' /C calc'!A0,vip\n"
+        b"Nadia,+212 698-765432,Rabat,@risk\n"
+        b"Youssef,+212655443322,Tanger,\n"
+    )
     done = await poll(service, (await start(service, body))["import_id"])
     assert (done["created"], done["errors"], done["flagged"]) == (3, 0, 2)
     report = {r["row"]: r for r in await rows(service, done["import_id"])}
@@ -200,3 +202,28 @@ async def test_another_workspaces_import_is_404(service: Service) -> None:
         f"/customers/imports/{job['import_id']}", headers=token_for("elsewhere")
     )
     assert response.status_code == 404
+
+
+async def test_the_export_makes_formulas_inert_and_keeps_phones_numbers(service: Service) -> None:
+    card = {
+        "name": "@SUM(1+1)",
+        "phones": ["+212612345678", "0698765432"],
+        "city": "=cmd|' /C calc'!A0",
+        "address": "-2+3",
+        "tags": ["+vip", "fidèle"],
+    }
+    created = await service.http.post("/customers", json=card, headers=service.headers())
+    assert created.status_code == 201, created.text
+    plain = {"name": "Karim", "phones": ["0611111111"], "city": "Rabat"}
+    await service.http.post("/customers", json=plain, headers=service.headers())
+    answer = await service.http.get("/customers/export", headers=service.headers("admin"))
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff"))))
+    assert lines[0] == ["name", "phone", "city", "address", "tags", "status"]
+    assert sorted(lines[1:]) == [
+        ["'@SUM(1+1)", "+212612345678 / +212698765432", "'=cmd|' /C calc'!A0", "'-2+3"]
+        + ["'+vip,fidèle", ""],
+        ["Karim", "+212611111111", "Rabat", "", "", ""],
+    ]
+    agent = await service.http.get("/customers/export", headers=service.headers())
+    assert (agent.status_code, agent.json()["code"]) == (403, "forbidden")

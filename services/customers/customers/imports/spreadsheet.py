@@ -3,12 +3,14 @@ encodings, several numbers in a cell; a malformed row is reported, never guessed
 value is written into a spreadsheet's cell without being run as a formula."""
 
 import csv
+import io
 import re
 import unicodedata
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from customers.cards.model import Customer
 from customers.imports.model import ImportRow, error_row
 from hanout_shared.platform.phones import InvalidPhone, parse_phone
 
@@ -169,3 +171,22 @@ def formula_fields(values: dict[str, Iterable[str] | str | None]) -> list[str]:
 def spreadsheet_cell(value: str) -> str:
     """A text value as a cell a spreadsheet shows as text: a leading `'` before a formula."""
     return f"'{value}" if looks_like_formula(value) else value
+
+
+EXPORT_COLUMNS = ("name", "phone", "city", "address", "tags", "status")
+
+
+def export_cells(customer: Customer) -> list[str]:
+    """A card as a row of the export, in `EXPORT_COLUMNS` order (what the import reads back).
+    Its numbers are validated E.164 (`+` and digits): a phone, never a formula, written as is."""
+    texts = [customer.name, customer.city, customer.address, ",".join(customer.tags)]
+    name, city, address, tags, status = (
+        spreadsheet_cell(text or "") for text in [*texts, customer.status]
+    )
+    return [name, " / ".join(p.e164 for p in customer.phones), city, address, tags, status]
+
+
+def csv_line(cells: Iterable[str]) -> str:
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\r\n").writerow(cells)
+    return line.getvalue()
