@@ -8,7 +8,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from customers.cards.model import Customer, OrderRow, Stats, WorkspaceSettings, unite
 from customers.cards.search import NAME_START_MAX, has_words, name_starts
@@ -22,6 +22,10 @@ Collection = AsyncCollection[Document]
 _CARD = {"outbox": 0, "outbox_lease": 0}  # pending events are the relay's business
 RETIRED_INDEXES = {"workspace_id_1_fragments_1", "workspace_id_1_name_tokens_1"}
 REINDEX_BATCH = 500
+UPSERT_ATTEMPTS = 5
+DUPLICATE_KEY = 11000
+_ORDER_HEAD = {"version": 1, "customer_id": 1}
+Change = tuple[Customer, int, Sequence[CloudEvent]]  # the card, the version it was read at, events
 
 
 def to_centimes(amount: Decimal) -> int:
@@ -70,6 +74,15 @@ def _stats_doc(stats: Stats) -> Document:
 
 def _entries(events: Sequence[CloudEvent]) -> list[Document]:
     return outbox_entries(topics.CUSTOMERS_EVENTS, events)
+
+
+def _compare_and_set(
+    customer: Customer, expected_version: int, events: Sequence[CloudEvent]
+) -> UpdateOne:
+    update: Document = {"$set": _card_doc(customer)}
+    if events:
+        update["$push"] = {"outbox": {"$each": _entries(events)}}
+    return UpdateOne({"_id": customer.customer_id, "version": expected_version}, update)
 
 
 def _customer(doc: Document) -> Customer:
@@ -129,13 +142,27 @@ class CustomerCollection:
     ) -> bool:
         """Write the card and queue its events, in one update, if nobody changed it since
         `expected_version` was read."""
-        update: Document = {"$set": _card_doc(customer)}
-        if events:
-            update["$push"] = {"outbox": {"$each": _entries(events)}}
-        result = await self._c.update_one(
-            {"_id": customer.customer_id, "version": expected_version}, update
-        )
-        return result.matched_count == 1
+        return bool(await self.update_all([(customer, expected_version, events)]))
+
+    async def update_all(self, changes: Sequence[Change]) -> set[str]:
+        """`update` for many cards in one bulk write; the ids of the cards written."""
+        ops = [_compare_and_set(*change) for change in changes]
+        if not ops:
+            return set()
+        result = await self._c.bulk_write(ops, ordered=False)
+        ids = [customer.customer_id for customer, _, _ in changes]
+        if result.matched_count == len(ops):
+            return set(ids)
+        # Some card moved on: those now at the version written, with its keys, were ours.
+        cursor = self._c.find({"_id": {"$in": ids}}, {"version": 1, "keys": 1})
+        now = {doc["_id"]: doc async for doc in cursor}
+        return {
+            customer.customer_id
+            for customer, _, _ in changes
+            if (doc := now.get(customer.customer_id))
+            and doc["version"] == customer.version
+            and set(customer.keys()) <= set(doc.get("keys", []))
+        }
 
     async def get(self, workspace_id: str, customer_id: str) -> Customer | None:
         doc = await self._c.find_one({"_id": customer_id, "workspace_id": workspace_id}, _CARD)
@@ -218,17 +245,47 @@ class CustomerCollection:
         )
 
     async def stats_basis(self, workspace_id: str, customer_id: str) -> Document | None:
-        return await self._c.find_one(
-            {"_id": customer_id, "workspace_id": workspace_id},
-            {"merged_into": 1, "merged_ids": 1, "stats_rev": 1},
-        )
+        found = await self.stats_bases([(workspace_id, customer_id)])
+        return found.get(customer_id)
+
+    async def stats_bases(self, cards: Sequence[tuple[str, str]]) -> dict[str, Document]:
+        """What stats are recomputed from, for each (workspace, customer) that exists."""
+        ids = list(dict.fromkeys(customer_id for _, customer_id in cards))
+        fields = {"workspace_id": 1, "merged_into": 1, "merged_ids": 1, "stats_rev": 1}
+        found = {doc["_id"]: doc async for doc in self._c.find({"_id": {"$in": ids}}, fields)}
+        return {
+            customer_id: found[customer_id]
+            for workspace_id, customer_id in cards
+            if customer_id in found and found[customer_id]["workspace_id"] == workspace_id
+        }
 
     async def set_stats(self, customer_id: str, revision: int, stats: Stats) -> bool:
-        result = await self._c.update_one(
-            {"_id": customer_id, "stats_rev": revision},
-            {"$set": {"stats": _stats_doc(stats)}, "$inc": {"stats_rev": 1}},
-        )
-        return result.matched_count == 1
+        return await self.set_all_stats([(customer_id, revision, stats)])
+
+    async def set_all_stats(self, changes: Sequence[tuple[str, int, Stats]]) -> bool:
+        """Each card's stats, compare-and-set on its revision, in one bulk write; False if any
+        card's stats moved on meanwhile."""
+        ops = [
+            UpdateOne(
+                {"_id": customer_id, "stats_rev": revision},
+                {"$set": {"stats": _stats_doc(stats)}, "$inc": {"stats_rev": 1}},
+            )
+            for customer_id, revision, stats in changes
+        ]
+        return not ops or (await self._c.bulk_write(ops, ordered=False)).matched_count == len(ops)
+
+
+def _newer(_id: str, workspace_id: str, row: OrderRow) -> list[UpdateOne]:
+    """The order inserted if missing, then moved to `row` if what is stored is older."""
+    doc = {
+        "workspace_id": workspace_id,
+        **row.model_dump(exclude={"total"}),
+        "total_centimes": to_centimes(row.total),
+    }
+    return [
+        UpdateOne({"_id": _id}, {"$setOnInsert": doc}, upsert=True),
+        UpdateOne({"_id": _id, "version": {"$lt": row.version}}, {"$set": doc}),
+    ]
 
 
 class OrderProjection:
@@ -242,25 +299,35 @@ class OrderProjection:
 
     async def apply(self, workspace_id: str, row: OrderRow) -> list[str]:
         """Keep `row` if it is newer than what we have; the customers whose stats it moves."""
-        _id = f"{workspace_id}:{row.order_id}"
-        money = {"total_centimes": to_centimes(row.total)}
-        doc = {
-            "_id": _id,
-            "workspace_id": workspace_id,
-            **row.model_dump(exclude={"total"}),
-            **money,
-        }
-        before = await self._c.find_one({"_id": _id})
-        if before is None:
+        return [customer_id for _, customer_id in await self.apply_all([(workspace_id, row)])]
+
+    async def apply_all(self, rows: Sequence[tuple[str, OrderRow]]) -> list[tuple[str, str]]:
+        """`apply` for a batch, in its order: one read and one bulk write; the (workspace,
+        customer) pairs whose stats the batch moves."""
+        for _ in range(UPSERT_ATTEMPTS):
             try:
-                await self._c.insert_one(doc)
-            except DuplicateKeyError:
-                return await self.apply(workspace_id, row)
-            return [row.customer_id]
-        if before["version"] >= row.version:
-            return []  # a redelivery or an older version arriving late
-        await self._c.update_one({"_id": _id, "version": {"$lt": row.version}}, {"$set": doc})
-        return unite([row.customer_id], [before["customer_id"]])
+                return await self._apply_all(rows)
+            except BulkWriteError as exc:
+                if any(e["code"] != DUPLICATE_KEY for e in exc.details["writeErrors"]):
+                    raise  # else another replica inserted one of these orders: read again
+        raise RuntimeError("orders kept being inserted concurrently; will retry")
+
+    async def _apply_all(self, rows: Sequence[tuple[str, OrderRow]]) -> list[tuple[str, str]]:
+        ids = list(dict.fromkeys(f"{ws}:{row.order_id}" for ws, row in rows))
+        held = {d["_id"]: d async for d in self._c.find({"_id": {"$in": ids}}, _ORDER_HEAD)}
+        latest: dict[str, tuple[str, OrderRow]] = {}
+        moved: list[tuple[str, str]] = []
+        for ws, row in rows:
+            _id = f"{ws}:{row.order_id}"
+            before = held.get(_id)
+            if before is not None and before["version"] >= row.version:
+                continue  # a redelivery or an older version arriving late
+            moved += [(ws, row.customer_id)] + ([(ws, before["customer_id"])] if before else [])
+            held[_id], latest[_id] = row.model_dump(include=set(_ORDER_HEAD)), (ws, row)
+        writes = [op for _id, (ws, row) in latest.items() for op in _newer(_id, ws, row)]
+        if writes:
+            await self._c.bulk_write(writes, ordered=True)
+        return unite([], moved)
 
     async def of_customers(self, workspace_id: str, customer_ids: Sequence[str]) -> list[OrderRow]:
         query = {"workspace_id": workspace_id, "customer_id": {"$in": list(customer_ids)}}
