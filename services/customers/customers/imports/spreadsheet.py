@@ -33,6 +33,7 @@ COLUMNS = {
 }
 _ALIASES = {alias: field for field, names in COLUMNS.items() for alias in names}
 Read = tuple[int, dict[str, Any] | ImportRow]
+PHONE_SEPARATORS = re.compile(r"[/;|,\n]")
 
 
 class _RowTooLarge(Exception):
@@ -146,11 +147,13 @@ def _split(column: str, value: str) -> str | list[str]:
         return [v.strip() for v in re.split(r"[;|,]", value) if v.strip()]
     if column != "phones":
         return value
+    if not PHONE_SEPARATORS.search(value):
+        return [value]  # one number (read once, with the card: parsing is the import's cost)
     try:
         parse_phone(value)
         return [value]  # one number written with slashes, e.g. 06/12/34/56/78
     except InvalidPhone:
-        return [v.strip() for v in re.split(r"[/;|,\n]", value) if v.strip()]
+        return [v.strip() for v in PHONE_SEPARATORS.split(value) if v.strip()]
 
 
 def looks_like_formula(value: str) -> bool:
