@@ -118,8 +118,8 @@ class Store:
         bases = await self.customers.stats_bases(cards)
         live = {
             card: basis
-            for card in cards
-            if (basis := bases.get(card[1])) and not basis.get("merged_into")
+            for card in dict.fromkeys(cards)
+            if (basis := bases.get(card)) and not basis.get("merged_into")
         }
         orders = await self._orders_of(
             {card: [card[1], *basis.get("merged_ids", [])] for card, basis in live.items()}
@@ -128,7 +128,7 @@ class Store:
             (card[1], basis.get("stats_rev", 0), compute_stats(orders[card]))
             for card, basis in live.items()
         ]
-        slow = [card for card in cards if card[1] in bases and card not in live]  # merged away
+        slow = [card for card in bases if card not in live]  # merged away
         if not await self.customers.set_all_stats(changes):
             slow += list(live)  # some card's stats moved on meanwhile: recomputed one by one
         for workspace_id, customer_id in slow:

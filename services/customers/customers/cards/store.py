@@ -1,6 +1,7 @@
 """The cards' collections: the cards themselves (with their outbox), the order projection their
 stats are recomputed from, and the workspace's card settings."""
 
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -19,7 +20,9 @@ from hanout_shared.platform.outbox import Outbox, outbox_entries
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
-_CARD = {"outbox": 0, "outbox_lease": 0}  # pending events are the relay's business
+WRITE_TOKEN = "write_token"  # which card a bulk write changed (`update_all`)
+_CARD = {"outbox": 0, "outbox_lease": 0, WRITE_TOKEN: 0}  # the relay's and the bulk writes'
+
 RETIRED_INDEXES = {"workspace_id_1_fragments_1", "workspace_id_1_name_tokens_1"}
 REINDEX_BATCH = 500
 UPSERT_ATTEMPTS = 5
@@ -77,12 +80,12 @@ def _entries(events: Sequence[CloudEvent]) -> list[Document]:
 
 
 def _compare_and_set(
-    customer: Customer, expected_version: int, events: Sequence[CloudEvent]
-) -> UpdateOne:
-    update: Document = {"$set": _card_doc(customer)}
+    customer: Customer, expected_version: int, events: Sequence[CloudEvent], write: str = ""
+) -> tuple[Document, Document]:
+    update: Document = {"$set": _card_doc(customer) | ({WRITE_TOKEN: write} if write else {})}
     if events:
         update["$push"] = {"outbox": {"$each": _entries(events)}}
-    return UpdateOne({"_id": customer.customer_id, "version": expected_version}, update)
+    return {"_id": customer.customer_id, "version": expected_version}, update
 
 
 def _customer(doc: Document) -> Customer:
@@ -142,27 +145,21 @@ class CustomerCollection:
     ) -> bool:
         """Write the card and queue its events, in one update, if nobody changed it since
         `expected_version` was read."""
-        return bool(await self.update_all([(customer, expected_version, events)]))
+        result = await self._c.update_one(*_compare_and_set(customer, expected_version, events))
+        return result.matched_count == 1
 
     async def update_all(self, changes: Sequence[Change]) -> set[str]:
         """`update` for many cards in one bulk write; the ids of the cards written."""
-        ops = [_compare_and_set(*change) for change in changes]
-        if not ops:
+        if not changes:
             return set()
-        result = await self._c.bulk_write(ops, ordered=False)
+        # A bulk write counts its matches but does not say which: each write leaves a token.
+        token = secrets.token_hex(8)
+        ops = [UpdateOne(*_compare_and_set(*change, write=token)) for change in changes]
         ids = [customer.customer_id for customer, _, _ in changes]
-        if result.matched_count == len(ops):
+        if (await self._c.bulk_write(ops, ordered=False)).matched_count == len(ops):
             return set(ids)
-        # Some card moved on: those now at the version written, with its keys, were ours.
-        cursor = self._c.find({"_id": {"$in": ids}}, {"version": 1, "keys": 1})
-        now = {doc["_id"]: doc async for doc in cursor}
-        return {
-            customer.customer_id
-            for customer, _, _ in changes
-            if (doc := now.get(customer.customer_id))
-            and doc["version"] == customer.version
-            and set(customer.keys()) <= set(doc.get("keys", []))
-        }
+        cursor = self._c.find({"_id": {"$in": ids}, WRITE_TOKEN: token}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
 
     async def get(self, workspace_id: str, customer_id: str) -> Customer | None:
         doc = await self._c.find_one({"_id": customer_id, "workspace_id": workspace_id}, _CARD)
@@ -245,19 +242,18 @@ class CustomerCollection:
         )
 
     async def stats_basis(self, workspace_id: str, customer_id: str) -> Document | None:
-        found = await self.stats_bases([(workspace_id, customer_id)])
-        return found.get(customer_id)
+        return (await self.stats_bases([(workspace_id, customer_id)])).get(
+            (workspace_id, customer_id)
+        )
 
-    async def stats_bases(self, cards: Sequence[tuple[str, str]]) -> dict[str, Document]:
+    async def stats_bases(
+        self, cards: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], Document]:
         """What stats are recomputed from, for each (workspace, customer) that exists."""
         ids = list(dict.fromkeys(customer_id for _, customer_id in cards))
         fields = {"workspace_id": 1, "merged_into": 1, "merged_ids": 1, "stats_rev": 1}
-        found = {doc["_id"]: doc async for doc in self._c.find({"_id": {"$in": ids}}, fields)}
-        return {
-            customer_id: found[customer_id]
-            for workspace_id, customer_id in cards
-            if customer_id in found and found[customer_id]["workspace_id"] == workspace_id
-        }
+        cursor = self._c.find({"_id": {"$in": ids}}, fields)
+        return {(doc["workspace_id"], doc["_id"]): doc async for doc in cursor}
 
     async def set_stats(self, customer_id: str, revision: int, stats: Stats) -> bool:
         return await self.set_all_stats([(customer_id, revision, stats)])
