@@ -124,6 +124,8 @@ async def import_rate(
     if refused:
         print(f"polling the import was answered 503 {len(refused)} times: {refused[0]}")
     memory = {"rss_start_mb": rss[0], "rss_peak_mb": max(rss), "polls_refused": len(refused)}
+    # The service's CPU over the import, in % of one core: near 100 means its Python is the limit.
+    memory["cpu_percent"] = sum(row["cpu_percent"] for row in sampler.summary())
     return {"per_s": rows / elapsed, "seconds": elapsed, **memory}
 
 
@@ -203,7 +205,7 @@ def report(result: dict[str, dict[str, float]], args: argparse.Namespace, plan: 
             "",
             f"import: {args.import_rows} rows in {row['seconds']:.1f} s; the service's resident "
             f"memory {row['rss_start_mb']:.0f} MB at the start, {row['rss_peak_mb']:.0f} MB at "
-            "its peak (sampled every 0.2 s).",
+            f"its peak (sampled every 0.2 s); its CPU {row.get('cpu_percent', 0):.0f}% of a core.",
         ]
     lines += [
         "",
