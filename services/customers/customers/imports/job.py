@@ -8,7 +8,7 @@ import itertools
 import logging
 import os
 from collections.abc import AsyncGenerator, Callable, Iterator
-from typing import IO
+from typing import IO, Any
 
 from customers import events
 from customers.cards.model import Customer, WorkspaceSettings, unite
@@ -30,13 +30,15 @@ Parsed = tuple[int, Customer | ImportRow]
 def _next_batch(
     rows: Iterator[Read], settings: WorkspaceSettings, agent: Principal, size: int
 ) -> list[Parsed]:
-    return [
-        (
-            line,
-            read if isinstance(read, ImportRow) else parse_row(line, read, settings, agent, now()),
-        )
-        for line, read in itertools.islice(rows, size)
-    ]
+    batch = itertools.islice(rows, size)
+    return [(line, _parsed(line, read, settings, agent)) for line, read in batch]
+
+
+def _parsed(
+    line: int, read: dict[str, Any] | ImportRow, settings: WorkspaceSettings, agent: Principal
+) -> Customer | ImportRow:
+    """The row's card, or the error its reading or its values gave."""
+    return read if isinstance(read, ImportRow) else parse_row(line, read, settings, agent, now())
 
 
 async def run_import(deps: CustomersDeps, job: ImportJob, path: str, agent: Principal) -> None:
