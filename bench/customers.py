@@ -26,6 +26,7 @@ import httpx
 import phonenumbers
 
 from bench.customers_seed import seeded, unused_numbers
+from bench.procstats import MB, Sampler
 from customers.store import Store, connect
 from devtools.services import ServiceProcess, infra_env
 from devtools.stack import running_stack
@@ -85,28 +86,61 @@ async def csv_body(rows: int, first_number: int) -> AsyncIterator[bytes]:
         ).encode()
 
 
-async def import_rate(http: httpx.AsyncClient, rows: int, first_number: int) -> dict[str, float]:
-    started = time.perf_counter()
-    body = csv_body(rows, first_number)
-    response = await http.post(
-        "/customers/imports", content=body, headers={"content-type": "text/csv"}
-    )
-    response.raise_for_status()
-    url = response.headers["location"]
-    while (job := (await http.get(url)).json())["state"] == "running":
-        await asyncio.sleep(0.2)
+async def job_state(http: httpx.AsyncClient, url: str, refused: list[str]) -> dict[str, Any]:
+    """The job; a 503 (the store busy past the driver's timeout) is noted and asked again, as
+    its Retry-After says, up to 20 times."""
+    for _ in range(20):
+        answer = await http.get(url)
+        if answer.status_code != 503:
+            break
+        refused.append(answer.text)
+        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+    if answer.status_code != 200:
+        raise RuntimeError(f"polling the import answered {answer.status_code}: {answer.text}")
+    job: dict[str, Any] = answer.json()
+    return job
+
+
+async def import_rate(
+    http: httpx.AsyncClient, rows: int, first_number: int, service_pid: int
+) -> dict[str, float]:
+    """Rows/s from the upload's start to the job's end, and the service's peak and starting
+    resident memory meanwhile (sampled every 0.2 s): flat memory means the file is streamed."""
+    with Sampler(root=service_pid, fixed={}, interval=0.2) as sampler:
+        started = time.perf_counter()
+        body = csv_body(rows, first_number)
+        response = await http.post(
+            "/customers/imports", content=body, headers={"content-type": "text/csv"}
+        )
+        response.raise_for_status()
+        url = response.headers["location"]
+        refused: list[str] = []
+        while (job := await job_state(http, url, refused))["state"] == "running":
+            await asyncio.sleep(0.2)
+        elapsed = time.perf_counter() - started
     if job["state"] != "completed" or job["created"] != rows:
         raise RuntimeError(f"import did not complete cleanly: {job}")
-    return {"per_s": rows / (time.perf_counter() - started)}
+    rss = [sum(sample.values()) / MB for sample in sampler.role_rss]
+    if refused:
+        print(f"polling the import was answered 503 {len(refused)} times: {refused[0]}")
+    memory = {"rss_start_mb": rss[0], "rss_peak_mb": max(rss), "polls_refused": len(refused)}
+    # The service's CPU over the import, in % of one core: near 100 means its Python is the limit.
+    memory["cpu_percent"] = sum(row["cpu_percent"] for row in sampler.summary())
+    return {"per_s": rows / elapsed, "seconds": elapsed, **memory}
 
 
 async def one_run(
-    url: str, store: Store, workspace: str, phones: list[str], args: Any, first_import: int
+    service: ServiceProcess,
+    store: Store,
+    workspace: str,
+    phones: list[str],
+    args: Any,
+    first_import: int,
 ) -> dict[str, Any]:
     token = mint_dev_token(DEV_JWT_SECRET, agent_id="bench", workspace_id=workspace)
     picks = [random.choice(phones) for _ in range(args.lookups)]
     async with httpx.AsyncClient(
-        base_url=url, timeout=120, headers={"Authorization": f"Bearer {token}"}
+        base_url=service.url, timeout=120, headers={"Authorization": f"Bearer {token}"}
     ) as http:
 
         async def bare(_: int) -> None:
@@ -120,12 +154,17 @@ async def one_run(
         async def raw_find(i: int) -> None:
             await store.customers.find_by_keys(workspace, [f"tel:+212{picks[i]}"])
 
-        results = {"bare_http": await measure(bare, args.lookups, 1)}
-        results["lookup"] = await measure(lookup, args.lookups, 1)
-        results["raw_store_find"] = await measure(raw_find, args.lookups, 1)
-        results["lookup_concurrent"] = await measure(lookup, args.lookups, args.concurrency)
-        results["bare_http_concurrent"] = await measure(bare, args.lookups, args.concurrency)
-        results["import"] = await import_rate(http, args.import_rows, first_import)
+        results = {}
+        if args.lookups:
+            results["bare_http"] = await measure(bare, args.lookups, 1)
+            results["lookup"] = await measure(lookup, args.lookups, 1)
+            results["raw_store_find"] = await measure(raw_find, args.lookups, 1)
+            results["lookup_concurrent"] = await measure(lookup, args.lookups, args.concurrency)
+            results["bare_http_concurrent"] = await measure(bare, args.lookups, args.concurrency)
+        if args.import_rows:
+            assert service.proc is not None
+            pid = service.proc.pid
+            results["import"] = await import_rate(http, args.import_rows, first_import, pid)
     return results
 
 
@@ -160,6 +199,14 @@ def report(result: dict[str, dict[str, float]], args: argparse.Namespace, plan: 
         ratio = f"{row['per_s'] / result[base]['per_s']:.2f} ({base})" if base else "—"
         p50, p99 = (f"{row[k]:.2f}" if k in row else "—" for k in ("p50_ms", "p99_ms"))
         lines.append(f"| {name} | {row['per_s']:.0f} | {p50} | {p99} | {ratio} |")
+    if "import" in result:
+        row = result["import"]
+        lines += [
+            "",
+            f"import: {args.import_rows} rows in {row['seconds']:.1f} s; the service's resident "
+            f"memory {row['rss_start_mb']:.0f} MB at the start, {row['rss_peak_mb']:.0f} MB at "
+            f"its peak (sampled every 0.2 s); its CPU {row.get('cpu_percent', 0):.0f}% of a core.",
+        ]
     lines += [
         "",
         "raw_store_find: the lookup's store query (one indexed `$in` on the cards' keys), "
@@ -187,7 +234,12 @@ async def lookup_plan(client: Any, database: str, workspace: str, national: str)
 
 async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], str]:
     database = args.database or f"customers_bench_{uuid.uuid4().hex[:8]}"
-    with running_stack(store_settings=BENCH) as stack, tempfile.TemporaryDirectory() as logs:
+    stack_at = {"data_dir": args.data_dir} if args.data_dir else {}
+    with (
+        running_stack(store_settings=BENCH, **stack_at) as stack,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        logs = args.logs or scratch
         client = connect(stack.mongodb_url)
         store = Store(client[database])
         await store.ensure_indexes()
@@ -213,7 +265,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], st
             for _ in range(args.runs):
                 # Every row of every import is a new card (numbers skipped as invalid: 2x).
                 first = await unused_numbers(client[database], 2 * args.import_rows)
-                runs.append(await one_run(service.url, store, workspace, phones, args, first))
+                runs.append(await one_run(service, store, workspace, phones, args, first))
         finally:
             service.stop()
             if not args.database:
@@ -225,8 +277,10 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000, help="customers seeded")
-    parser.add_argument("--lookups", type=int, default=5000, help="lookups per measure")
-    parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the CSV import")
+    parser.add_argument("--lookups", type=int, default=5000, help="lookups per measure (0: none)")
+    parser.add_argument(
+        "--import-rows", type=int, default=100_000, help="rows of the CSV import (0: none)"
+    )
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--runs", type=int, default=3, help="runs; medians are reported")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
@@ -234,6 +288,13 @@ def main() -> None:
         "--database", help="keep the seed in this database and reuse it (else a throwaway one)"
     )
     parser.add_argument("--seed-only", action="store_true", help="seed --database, measure nothing")
+    parser.add_argument("--logs", type=Path, help="keep the service's log here (else temporary)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the broker's and the store's data here (else temporary): with --database, a "
+        "large seed is built over several runs, each within a time limit",
+    )
     args = parser.parse_args()
     if args.seed_only and not args.database:
         parser.error("--seed-only needs --database")

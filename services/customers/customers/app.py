@@ -73,7 +73,7 @@ def create_app(
         registry=registry,
         mongo=client,
         # Before the card's routes: `/customers/{customer_id}` would take `/customers/merges`.
-        routers=[imports_api.router, merging_api.router, cards_api.router],
+        routers=[imports_api.router, imports_api.exports, merging_api.router, cards_api.router],
         kafka_routers=[events.router, consumers.router],
         deps=deps,
         on_startup=[store.ensure_indexes, relay.start],

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from customers.cards.model import Customer, compute_stats
+from customers.cards.model import Customer, OrderRow, compute_stats
 from customers.cards.store import CustomerCollection, OrderProjection, SettingsCollection
 from customers.imports.store import ImportJobs
 from customers.matching.store import KeyChange, KeyIndex
@@ -18,6 +18,8 @@ from hanout_shared.contracts.envelope import CloudEvent
 
 Document = dict[str, Any]
 STATS_RETRIES = 20
+Card = tuple[str, str]  # workspace id, customer id
+Saved = tuple[Customer, Customer, Sequence[CloudEvent]]  # before, after, the events announcing it
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:
@@ -73,6 +75,20 @@ class Store:
         await self.keys.sync(after.workspace_id, [(after.customer_id, before.keys(), after.keys())])
         return True
 
+    async def save_all(self, changes: Sequence[Saved]) -> list[Saved]:
+        """`save` for many cards, one bulk write per collection; the changes not written (their
+        card moved on since `before` was read)."""
+        written = await self.customers.update_all(
+            [(after, before.version, events) for before, after, events in changes]
+        )
+        keys: dict[str, list[KeyChange]] = {}
+        for before, after, _ in changes:
+            if after.customer_id in written:
+                change = (after.customer_id, before.keys(), after.keys())
+                keys.setdefault(after.workspace_id, []).append(change)
+        await self.keys.sync_all(keys)
+        return [change for change in changes if change[1].customer_id not in written]
+
     async def merge(
         self,
         before: Customer,
@@ -94,6 +110,40 @@ class Store:
         await self.merges.record(survivor.workspace_id, record)
         await self.refresh_stats(survivor.workspace_id, survivor.customer_id)
         return True
+
+    async def refresh_all_stats(self, cards: Sequence[Card]) -> None:
+        """`refresh_stats` for (workspace, customer) pairs: one read of the cards, one of their
+        orders per workspace, one bulk write. A merged-away id, or a card whose stats moved on
+        meanwhile, takes the one-at-a-time path."""
+        bases = await self.customers.stats_bases(cards)
+        live = {
+            card: basis
+            for card in dict.fromkeys(cards)
+            if (basis := bases.get(card)) and not basis.get("merged_into")
+        }
+        orders = await self._orders_of(
+            {card: [card[1], *basis.get("merged_ids", [])] for card, basis in live.items()}
+        )
+        changes = [
+            (card[1], basis.get("stats_rev", 0), compute_stats(orders[card]))
+            for card, basis in live.items()
+        ]
+        slow = [card for card in bases if card not in live]  # merged away
+        if not await self.customers.set_all_stats(changes):
+            slow += list(live)  # some card's stats moved on meanwhile: recomputed one by one
+        for workspace_id, customer_id in slow:
+            await self.refresh_stats(workspace_id, customer_id)
+
+    async def _orders_of(self, counted: Mapping[Card, list[str]]) -> dict[Card, list[OrderRow]]:
+        """Each card's orders, its own and its merged-away cards': one query per workspace."""
+        found: dict[Card, list[OrderRow]] = {card: [] for card in counted}
+        for workspace_id in dict.fromkeys(ws for ws, _ in counted):
+            card_of = {
+                i: card for card, ids in counted.items() if card[0] == workspace_id for i in ids
+            }
+            for row in await self.orders.of_customers(workspace_id, list(card_of)):
+                found[card_of[row.customer_id]].append(row)
+        return found
 
     async def refresh_stats(self, workspace_id: str, customer_id: str) -> None:
         """Recompute from the projection; compare-and-set on a revision, so a recompute that read

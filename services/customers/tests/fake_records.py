@@ -21,6 +21,10 @@ class FakeOrders:
         self.rows[(workspace_id, row.order_id)] = row
         return unite([row.customer_id], [before.customer_id] if before else [])
 
+    async def apply_all(self, rows: Sequence[tuple[str, OrderRow]]) -> list[tuple[str, str]]:
+        moved = [(ws, customer_id) for ws, row in rows for customer_id in await self.apply(ws, row)]
+        return unite([], moved)
+
     async def of_customers(self, workspace_id: str, customer_ids: Sequence[str]) -> list[OrderRow]:
         return [
             r

@@ -224,6 +224,11 @@ class FakeStore:
         await self.keys.sync(after.workspace_id, [(after.customer_id, before.keys(), after.keys())])
         return True
 
+    async def save_all(
+        self, changes: Sequence[tuple[Customer, Customer, Sequence[CloudEvent]]]
+    ) -> list[tuple[Customer, Customer, Sequence[CloudEvent]]]:
+        return [change for change in changes if not await self.save(*change)]
+
     async def merge(
         self,
         before: Customer,
@@ -245,6 +250,10 @@ class FakeStore:
         await self.merges.record(survivor.workspace_id, record)
         await self.refresh_stats(survivor.workspace_id, survivor.customer_id)
         return True
+
+    async def refresh_all_stats(self, cards: Sequence[tuple[str, str]]) -> None:
+        for workspace_id, customer_id in cards:
+            await self.refresh_stats(workspace_id, customer_id)
 
     async def refresh_stats(self, workspace_id: str, customer_id: str) -> None:
         while (basis := await self.customers.stats_basis(workspace_id, customer_id)) is not None:

@@ -35,20 +35,21 @@ def subscribe(consumers: Consumers[CustomersDeps]) -> None:
 
 
 async def on_order_event(events: list[OrderFact], deps: CustomersDeps) -> None:
-    moved: dict[tuple[str, str], None] = {}
-    for event in events:
-        try:
-            row = OrderRow.of(event.data.order)
-        except ValidationError as exc:
-            # A valid event of an order no shop can be paid (a total finer than a centime): the
-            # stats cannot hold it, so it is left out, logged and counted.
-            deps.skipped.labels(reason="invalid_amount").inc()
-            logger.error(
-                "skipped an order the stats cannot count",
-                extra={"event_id": event.id, "reason": "invalid_amount", "detail": str(exc)[:1000]},
-            )
-            continue
-        for customer_id in await deps.store.orders.apply(event.workspaceid, row):
-            moved[(event.workspaceid, customer_id)] = None
-    for workspace_id, customer_id in moved:  # once per customer, however many of its orders
-        await deps.store.refresh_stats(workspace_id, customer_id)
+    """The batch's orders kept (one read, one bulk write), then the stats of every customer
+    they move recomputed once, together."""
+    rows = [(event.workspaceid, row) for event in events if (row := _row(event, deps))]
+    await deps.store.refresh_all_stats(await deps.store.orders.apply_all(rows))
+
+
+def _row(event: OrderFact, deps: CustomersDeps) -> OrderRow | None:
+    try:
+        return OrderRow.of(event.data.order)
+    except ValidationError as exc:
+        # A valid event of an order no shop can be paid (a total finer than a centime): the
+        # stats cannot hold it, so it is left out, logged and counted.
+        deps.skipped.labels(reason="invalid_amount").inc()
+        logger.error(
+            "skipped an order the stats cannot count",
+            extra={"event_id": event.id, "reason": "invalid_amount", "detail": str(exc)[:1000]},
+        )
+        return None

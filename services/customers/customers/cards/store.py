@@ -1,6 +1,7 @@
 """The cards' collections: the cards themselves (with their outbox), the order projection their
 stats are recomputed from, and the workspace's card settings."""
 
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -8,7 +9,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from customers.cards.model import Customer, OrderRow, Stats, WorkspaceSettings, unite
 from customers.cards.search import NAME_START_MAX, has_words, name_starts
@@ -19,9 +20,15 @@ from hanout_shared.platform.outbox import Outbox, outbox_entries
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
-_CARD = {"outbox": 0, "outbox_lease": 0}  # pending events are the relay's business
+WRITE_TOKEN = "write_token"  # which card a bulk write changed (`update_all`)
+_CARD = {"outbox": 0, "outbox_lease": 0, WRITE_TOKEN: 0}  # the relay's and the bulk writes'
+
 RETIRED_INDEXES = {"workspace_id_1_fragments_1", "workspace_id_1_name_tokens_1"}
 REINDEX_BATCH = 500
+UPSERT_ATTEMPTS = 5
+DUPLICATE_KEY = 11000
+_ORDER_HEAD = {"version": 1, "customer_id": 1}
+Change = tuple[Customer, int, Sequence[CloudEvent]]  # the card, the version it was read at, events
 
 
 def to_centimes(amount: Decimal) -> int:
@@ -70,6 +77,15 @@ def _stats_doc(stats: Stats) -> Document:
 
 def _entries(events: Sequence[CloudEvent]) -> list[Document]:
     return outbox_entries(topics.CUSTOMERS_EVENTS, events)
+
+
+def _compare_and_set(
+    customer: Customer, expected_version: int, events: Sequence[CloudEvent], write: str = ""
+) -> tuple[Document, Document]:
+    update: Document = {"$set": _card_doc(customer) | ({WRITE_TOKEN: write} if write else {})}
+    if events:
+        update["$push"] = {"outbox": {"$each": _entries(events)}}
+    return {"_id": customer.customer_id, "version": expected_version}, update
 
 
 def _customer(doc: Document) -> Customer:
@@ -129,13 +145,21 @@ class CustomerCollection:
     ) -> bool:
         """Write the card and queue its events, in one update, if nobody changed it since
         `expected_version` was read."""
-        update: Document = {"$set": _card_doc(customer)}
-        if events:
-            update["$push"] = {"outbox": {"$each": _entries(events)}}
-        result = await self._c.update_one(
-            {"_id": customer.customer_id, "version": expected_version}, update
-        )
+        result = await self._c.update_one(*_compare_and_set(customer, expected_version, events))
         return result.matched_count == 1
+
+    async def update_all(self, changes: Sequence[Change]) -> set[str]:
+        """`update` for many cards in one bulk write; the ids of the cards written."""
+        if not changes:
+            return set()
+        # A bulk write counts its matches but does not say which: each write leaves a token.
+        token = secrets.token_hex(8)
+        ops = [UpdateOne(*_compare_and_set(*change, write=token)) for change in changes]
+        ids = [customer.customer_id for customer, _, _ in changes]
+        if (await self._c.bulk_write(ops, ordered=False)).matched_count == len(ops):
+            return set(ids)
+        cursor = self._c.find({"_id": {"$in": ids}, WRITE_TOKEN: token}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
 
     async def get(self, workspace_id: str, customer_id: str) -> Customer | None:
         doc = await self._c.find_one({"_id": customer_id, "workspace_id": workspace_id}, _CARD)
@@ -218,17 +242,46 @@ class CustomerCollection:
         )
 
     async def stats_basis(self, workspace_id: str, customer_id: str) -> Document | None:
-        return await self._c.find_one(
-            {"_id": customer_id, "workspace_id": workspace_id},
-            {"merged_into": 1, "merged_ids": 1, "stats_rev": 1},
+        return (await self.stats_bases([(workspace_id, customer_id)])).get(
+            (workspace_id, customer_id)
         )
 
+    async def stats_bases(
+        self, cards: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], Document]:
+        """What stats are recomputed from, for each (workspace, customer) that exists."""
+        ids = list(dict.fromkeys(customer_id for _, customer_id in cards))
+        fields = {"workspace_id": 1, "merged_into": 1, "merged_ids": 1, "stats_rev": 1}
+        cursor = self._c.find({"_id": {"$in": ids}}, fields)
+        return {(doc["workspace_id"], doc["_id"]): doc async for doc in cursor}
+
     async def set_stats(self, customer_id: str, revision: int, stats: Stats) -> bool:
-        result = await self._c.update_one(
-            {"_id": customer_id, "stats_rev": revision},
-            {"$set": {"stats": _stats_doc(stats)}, "$inc": {"stats_rev": 1}},
-        )
-        return result.matched_count == 1
+        return await self.set_all_stats([(customer_id, revision, stats)])
+
+    async def set_all_stats(self, changes: Sequence[tuple[str, int, Stats]]) -> bool:
+        """Each card's stats, compare-and-set on its revision, in one bulk write; False if any
+        card's stats moved on meanwhile."""
+        ops = [
+            UpdateOne(
+                {"_id": customer_id, "stats_rev": revision},
+                {"$set": {"stats": _stats_doc(stats)}, "$inc": {"stats_rev": 1}},
+            )
+            for customer_id, revision, stats in changes
+        ]
+        return not ops or (await self._c.bulk_write(ops, ordered=False)).matched_count == len(ops)
+
+
+def _newer(_id: str, workspace_id: str, row: OrderRow) -> list[UpdateOne]:
+    """The order inserted if missing, then moved to `row` if what is stored is older."""
+    doc = {
+        "workspace_id": workspace_id,
+        **row.model_dump(exclude={"total"}),
+        "total_centimes": to_centimes(row.total),
+    }
+    return [
+        UpdateOne({"_id": _id}, {"$setOnInsert": doc}, upsert=True),
+        UpdateOne({"_id": _id, "version": {"$lt": row.version}}, {"$set": doc}),
+    ]
 
 
 class OrderProjection:
@@ -242,25 +295,35 @@ class OrderProjection:
 
     async def apply(self, workspace_id: str, row: OrderRow) -> list[str]:
         """Keep `row` if it is newer than what we have; the customers whose stats it moves."""
-        _id = f"{workspace_id}:{row.order_id}"
-        money = {"total_centimes": to_centimes(row.total)}
-        doc = {
-            "_id": _id,
-            "workspace_id": workspace_id,
-            **row.model_dump(exclude={"total"}),
-            **money,
-        }
-        before = await self._c.find_one({"_id": _id})
-        if before is None:
+        return [customer_id for _, customer_id in await self.apply_all([(workspace_id, row)])]
+
+    async def apply_all(self, rows: Sequence[tuple[str, OrderRow]]) -> list[tuple[str, str]]:
+        """`apply` for a batch, in its order: one read and one bulk write; the (workspace,
+        customer) pairs whose stats the batch moves."""
+        for _ in range(UPSERT_ATTEMPTS):
             try:
-                await self._c.insert_one(doc)
-            except DuplicateKeyError:
-                return await self.apply(workspace_id, row)
-            return [row.customer_id]
-        if before["version"] >= row.version:
-            return []  # a redelivery or an older version arriving late
-        await self._c.update_one({"_id": _id, "version": {"$lt": row.version}}, {"$set": doc})
-        return unite([row.customer_id], [before["customer_id"]])
+                return await self._apply_all(rows)
+            except BulkWriteError as exc:
+                if any(e["code"] != DUPLICATE_KEY for e in exc.details["writeErrors"]):
+                    raise  # else another replica inserted one of these orders: read again
+        raise RuntimeError("orders kept being inserted concurrently; will retry")
+
+    async def _apply_all(self, rows: Sequence[tuple[str, OrderRow]]) -> list[tuple[str, str]]:
+        ids = list(dict.fromkeys(f"{ws}:{row.order_id}" for ws, row in rows))
+        held = {d["_id"]: d async for d in self._c.find({"_id": {"$in": ids}}, _ORDER_HEAD)}
+        latest: dict[str, tuple[str, OrderRow]] = {}
+        moved: list[tuple[str, str]] = []
+        for ws, row in rows:
+            _id = f"{ws}:{row.order_id}"
+            before = held.get(_id)
+            if before is not None and before["version"] >= row.version:
+                continue  # a redelivery or an older version arriving late
+            moved += [(ws, row.customer_id)] + ([(ws, before["customer_id"])] if before else [])
+            held[_id], latest[_id] = row.model_dump(include=set(_ORDER_HEAD)), (ws, row)
+        writes = [op for _id, (ws, row) in latest.items() for op in _newer(_id, ws, row)]
+        if writes:
+            await self._c.bulk_write(writes, ordered=True)
+        return unite([], moved)
 
     async def of_customers(self, workspace_id: str, customer_ids: Sequence[str]) -> list[OrderRow]:
         query = {"workspace_id": workspace_id, "customer_id": {"$in": list(customer_ids)}}

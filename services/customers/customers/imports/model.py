@@ -1,10 +1,5 @@
-"""An import's pure rules: the job and its reported rows, and how a spreadsheet's lines become
-cards (headers in three languages, separators, encodings, several numbers in a cell)."""
+"""An import's pure rules: the job, its reported rows, and how a row's values become a card."""
 
-import csv
-import re
-import unicodedata
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,20 +14,8 @@ from customers.cards.model import (
     new_customer,
 )
 from hanout_shared.platform.auth import Principal
-from hanout_shared.platform.phones import InvalidPhone, parse_phone
 
 OnDuplicate = Literal["skip", "create"]
-
-# Header names seen in shops' spreadsheets (English, French, Arabic), folded like _fold does.
-COLUMNS = {
-    "name": ("name", "nom", "fullname", "nomcomplet", "client", "customer", "الاسم"),
-    "phones": ("phone", "phones", "telephone", "tel", "mobile", "gsm", "numero", "الهاتف"),
-    "city": ("city", "ville", "المدينة"),
-    "address": ("address", "adresse", "العنوان"),
-    "tags": ("tags", "tag", "etiquettes", "labels"),
-    "status": ("status", "statut"),
-}
-_ALIASES = {alias: field for field, names in COLUMNS.items() for alias in names}
 
 
 class ImportJob(Frozen):
@@ -48,7 +31,12 @@ class ImportJob(Frozen):
     rows: int = 0
     created: int = 0
     duplicates: int = Field(default=0, description="Rows matching an existing card")
-    errors: int = 0
+    errors: int = Field(default=0, description="Rows refused, each reported with its reason")
+    flagged: int = Field(
+        default=0,
+        description="Rows imported with a text starting like a spreadsheet formula "
+        "(=, +, -, @): kept as typed, reported, and neutralised in every CSV export",
+    )
     message: str | None = Field(default=None, description="Why a failed import stopped")
 
 
@@ -56,55 +44,17 @@ class ImportRow(Frozen):
     """One row that did not simply become a new card (an error or a duplicate)."""
 
     row: int = Field(description="Line of the file, the header being line 1")
-    outcome: Literal["error", "duplicate"]
+    outcome: Literal["error", "duplicate", "flagged"]
     code: str
     message: str
     field: str | None = None
     duplicate_of: list[str] = []
-    customer_id: str | None = Field(default=None, description="Created anyway (on_duplicate)")
-
-
-def _fold(header: str) -> str:
-    plain = unicodedata.normalize("NFKD", header.casefold())
-    return "".join(ch for ch in plain if ch.isalnum() and not unicodedata.combining(ch))
-
-
-def _decode(line: bytes) -> str:
-    try:
-        return line.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return line.decode("cp1252", errors="replace")  # Excel's "CSV" on a French Windows
-
-
-def read_rows(lines: Iterator[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, card fields) of each non-empty row; the header names the columns."""
-    header = _decode(next(lines, b""))
-    delimiter = max(";,\t", key=header.count)
-    columns = [_ALIASES.get(_fold(h)) for h in next(csv.reader([header], delimiter=delimiter))]
-    if "name" not in columns and "phones" not in columns:
-        raise ValueError("The first line must name the columns, with at least name or phone")
-    reader = csv.reader((_decode(line) for line in lines), delimiter=delimiter)
-    while True:
-        first_line = reader.line_num + 2  # the header is line 1; a quoted cell may span lines
-        cells = next(reader, None)
-        if cells is None:
-            return
-        cell = {c: v.strip() for c, v in zip(columns, cells, strict=False) if c and v.strip()}
-        if cell:
-            yield first_line, {k: _split(k, v) for k, v in cell.items()}
-
-
-def _split(column: str, value: str) -> str | list[str]:
-    """Several phones or tags in one cell, the way people type them ("06.. / 07..")."""
-    if column == "tags":
-        return [v.strip() for v in re.split(r"[;|,]", value) if v.strip()]
-    if column != "phones":
-        return value
-    try:
-        parse_phone(value)
-        return [value]  # one number written with slashes, e.g. 06/12/34/56/78
-    except InvalidPhone:
-        return [v.strip() for v in re.split(r"[/;|,\n]", value) if v.strip()]
+    customer_id: str | None = Field(
+        default=None, description="The card created from it (a duplicate: on_duplicate=create)"
+    )
+    flagged: list[str] = Field(
+        default=[], description="Its text fields starting like a spreadsheet formula"
+    )
 
 
 def parse_row(
@@ -131,7 +81,13 @@ def error_row(line: int, code: str, message: str, field: str | None = None) -> I
     return ImportRow(row=line, outcome="error", code=code, message=message, field=field)
 
 
-def duplicate_row(line: int, same: list[str], created: str | None) -> ImportRow:
+def duplicate_row(line: int, same: list[str], created: str | None, flagged: list[str]) -> ImportRow:
     message = "Same number or identity as an existing card"
-    fields = {"duplicate_of": same, "customer_id": created}
+    fields = {"duplicate_of": same, "customer_id": created, "flagged": flagged}
     return ImportRow(row=line, outcome="duplicate", code="duplicate", message=message, **fields)
+
+
+def flagged_row(line: int, created: str, flagged: list[str]) -> ImportRow:
+    message = f"Starts like a spreadsheet formula: {', '.join(flagged)} (kept as typed)"
+    fields = {"customer_id": created, "flagged": flagged, "field": flagged[0]}
+    return ImportRow(row=line, outcome="flagged", code="formula", message=message, **fields)

@@ -2,6 +2,7 @@
 is learned), and the `customers.contact.matched` events that say so."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from customers.cards.model import Customer, learn
 from customers.events import SOURCE, event_fields
@@ -22,11 +23,23 @@ from hanout_shared.contracts.customers import (
     CustomerUpdatedEvent,
     Identity,
 )
+from hanout_shared.contracts.envelope import CloudEvent
 from hanout_shared.contracts.whatsapp import MessageReceivedEvent
 from hanout_shared.platform.auth import Principal
 
 LEARN_ATTEMPTS = 5
 Contact = tuple[list[Identity], list[str]]
+
+
+@dataclass
+class Learning:
+    """A card learning identities from a batch's messages: as read, as it ends, the events of
+    each step (one per message that taught it something, as one message at a time would)."""
+
+    before: Customer
+    after: Customer
+    events: list[CloudEvent] = field(default_factory=list)
+    taught: list[tuple[list[Identity], MessageReceivedEvent]] = field(default_factory=list)
 
 
 async def match_batch(
@@ -38,15 +51,15 @@ async def match_batch(
     wanted: dict[str, list[str]] = {}
     for event, (_, keys) in contacts:
         wanted.setdefault(event.workspaceid, []).extend(keys)
-    # One query for the whole batch: a store round trip per message was what made a backlog
-    # of other shops' messages take minutes to drain.
+    # One query, one bulk write per collection for the whole batch: a store round trip per
+    # message was what made a backlog of other shops' messages take minutes to drain.
     cards = {c.customer_id: c for c in await store.customers.holding(wanted)}
     unknown: list[UnknownContact] = []
-    learned: list[str] = []
+    learning: dict[str, Learning] = {}
     matched = [
-        await match_contact(store, event, contact, cards, unknown, learned)
-        for event, contact in contacts
+        match_contact(event, contact, cards, unknown, learning) for event, contact in contacts
     ]
+    learned = await _save(store, list(learning.values()))
     await store.keys.remember_contacts(unknown)
     return matched, learned
 
@@ -57,13 +70,12 @@ def contact_keys(event: MessageReceivedEvent) -> Contact:
     return identities, inbound_keys(identities, contact_phone(contact))
 
 
-async def match_contact(
-    store: Store,
+def match_contact(
     event: MessageReceivedEvent,
     contact: Contact,
     cards: dict[str, Customer],
     unknown: list[UnknownContact],
-    learned: list[str],
+    learning: dict[str, Learning],
 ) -> ContactMatchedEvent:
     """Who wrote: one card (and what it did not know yet), none, or several to merge. `cards`
     holds the batch's candidates, kept current as they learn identities."""
@@ -75,9 +87,12 @@ async def match_contact(
     )
     kind = outcome(matches)
     phone = contact_phone(message.contact)
-    if kind == "known" and (changed := await _learn(store, matches[0], identities, event)):
+    if kind == "known" and (changed := learn(matches[0], identities, event.time)):
         cards[changed.customer_id] = changed
-        learned.append(changed.customer_id)
+        step = learning.setdefault(changed.customer_id, Learning(matches[0], changed))
+        step.after = changed
+        step.events.append(_learned(changed, event))
+        step.taught.append((identities, event))
     elif kind == "unknown" and keys:
         info = ContactInfo(
             profile_name=message.contact.profile_name,
@@ -109,29 +124,48 @@ async def match_contact(
     )
 
 
+def _learned(learned: Customer, event: MessageReceivedEvent) -> CustomerUpdatedEvent:
+    """The card's update for what one message taught it: its id from the message and the
+    version, so a redelivered message announces nothing new."""
+    data = CustomerUpdated(customer=learned.card(), changed_fields=["identities"])
+    return CustomerUpdatedEvent.create(
+        source=SOURCE,
+        workspaceid=learned.workspace_id,
+        subject=learned.customer_id,
+        data=data,
+        id=deterministic_id(event.id, "learned", learned.customer_id, learned.version),
+        correlationid=event.correlationid or event.id,
+    )
+
+
+async def _save(store: Store, learning: list[Learning]) -> list[str]:
+    """Every card that learned, in one bulk write per collection; a card changed meanwhile by
+    someone else learns again from its fresh state, one message at a time. The cards that
+    learned."""
+    moved = await store.save_all([(c.before, c.after, c.events) for c in learning])
+    moved_ids = {after.customer_id for _, after, _ in moved}
+    learned = [c.after.customer_id for c in learning if c.after.customer_id not in moved_ids]
+    for card in (c for c in learning if c.after.customer_id in moved_ids):
+        for identities, event in card.taught:
+            if changed := await _learn(store, card.before, identities, event):
+                learned.append(changed.customer_id)
+    return list(dict.fromkeys(learned))
+
+
 async def _learn(
     store: Store, customer: Customer, identities: list[Identity], event: MessageReceivedEvent
 ) -> Customer | None:
-    """The card with the identities it lacked, saved with its event; None if nothing to add."""
+    """The card, read again, with the identities it lacked, saved with its event; None if
+    nothing to add."""
     for _ in range(LEARN_ATTEMPTS):
-        learned = learn(customer, identities, event.time)
-        if learned is None:
-            return None
-        data = CustomerUpdated(customer=learned.card(), changed_fields=["identities"])
-        update = CustomerUpdatedEvent.create(
-            source=SOURCE,
-            workspaceid=learned.workspace_id,
-            subject=learned.customer_id,
-            data=data,
-            id=deterministic_id(event.id, "learned", learned.customer_id, learned.version),
-            correlationid=event.correlationid or event.id,
-        )
-        if await store.save(customer, learned, [update]):
-            return learned
         fresh = await store.customers.get(customer.workspace_id, customer.customer_id)
         if fresh is None or fresh.merged_into:
             return None  # merged meanwhile: the survivor learns on the contact's next message
-        customer = fresh
+        learned = learn(fresh, identities, event.time)
+        if learned is None:
+            return None
+        if await store.save(fresh, learned, [_learned(learned, event)]):
+            return learned
     raise RuntimeError(f"customer {customer.customer_id} kept changing while learning")
 
 

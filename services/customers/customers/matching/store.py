@@ -1,7 +1,7 @@
 """The key index: per key, the cards holding it (duplicates) and what WhatsApp told us about a
 contact no card holds yet."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,15 @@ class KeyIndex:
     async def sync(self, workspace_id: str, changes: Iterable[KeyChange]) -> None:
         """For each (customer, old keys, new keys): claim the new keys, release the dropped ones.
         Every step is a conditional single-document update, so replaying it changes nothing."""
+        await self.sync_all({workspace_id: changes})
+
+    async def sync_all(self, changes: Mapping[str, Iterable[KeyChange]]) -> None:
+        """`sync` for the changes of several workspaces, in one bulk write."""
+        ops = [op for ws, of_ws in changes.items() for op in self._sync_ops(ws, of_ws)]
+        if ops:
+            await self._c.bulk_write(ops, ordered=True)
+
+    def _sync_ops(self, workspace_id: str, changes: Iterable[KeyChange]) -> list[UpdateOne]:
         ops: list[UpdateOne] = []
         for customer_id, old, new in changes:
             for key in new:
@@ -47,8 +56,7 @@ class KeyIndex:
                 held = {"_id": f"{workspace_id}|{key}", "customer_ids": customer_id}
                 pull = {"$pull": {"customer_ids": customer_id}, "$inc": {"size": -1}}
                 ops.append(UpdateOne(held, pull))
-        if ops:
-            await self._c.bulk_write(ops, ordered=True)
+        return ops
 
     async def insert_new(
         self, workspace_id: str, holders: Iterable[tuple[str, Sequence[str]]]
