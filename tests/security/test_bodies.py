@@ -125,3 +125,30 @@ async def test_a_body_that_is_not_json_text_is_refused_with_a_documented_status(
         if answer.status >= 500 or str(answer.status) not in op.spec["responses"]:
             undocumented.append(f"{op}: {answer.status}")
     assert undocumented == []
+
+
+def _half_pair(body: dict[str, Any]) -> bytes | None:
+    """The agent's body with half of a UTF-16 pair escaped in each of its text fields."""
+    texts = [key for key, value in body.items() if isinstance(value, str)]
+    if not texts:
+        return None
+    text = json.dumps({**body, **dict.fromkeys(texts, "Salam SURROGATE")})
+    return text.replace("SURROGATE", "\\ud83d").encode()
+
+
+async def test_half_a_utf16_pair_in_a_text_is_never_a_5xx(
+    stack: Stack, owner: Tenant, http: httpx.AsyncClient
+) -> None:
+    """JSON may escape a lone surrogate; no UTF-8 store or event can hold one."""
+    broken = []
+    for op in BODIED:
+        call = valid_request(op, owner.ids)
+        content = _half_pair(call.pop("json"))
+        if content is None:
+            continue
+        headers = {**call.pop("headers", {}), "Content-Type": "application/json"}
+        url = url_of(op, stack.urls[op.service], owner.ids)
+        answer = await probe(http, op.method, url, content=content, headers=headers, **call)
+        if answer.status >= 500 or str(answer.status) not in op.spec["responses"]:
+            broken.append(f"{op}: {answer.status} {answer.text[:120]}")
+    assert broken == []
