@@ -4,7 +4,7 @@ relay that publishes them after the write and sweeps for what a crash or an outa
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,10 +142,19 @@ class OutboxRelay:
         """Publish these documents' entries; False (logged) when Kafka did not take them all in
         time: they stay in the outbox for the sweep."""
         ids = [doc_ids] if isinstance(doc_ids, str) else list(dict.fromkeys(doc_ids))
+        drains = asyncio.gather(*(self._drain(outbox, doc_id) for doc_id in ids))
+        return await self._in_time(drains, outbox, ids)
+
+    async def publish_inserted(
+        self, outbox: Outbox, doc_id: str, entries: Sequence[Document]
+    ) -> bool:
+        """Publish the entries of a document just inserted, as written, without reading them
+        back: a new document has no older entry to go first. False (logged) as `publish`."""
+        return await self._in_time(self._send(outbox, doc_id, entries), outbox, [doc_id])
+
+    async def _in_time(self, sending: Awaitable[Any], outbox: Outbox, ids: list[str]) -> bool:
         try:
-            await asyncio.wait_for(
-                asyncio.gather(*(self._drain(outbox, doc_id) for doc_id in ids)), self._timeout_s
-            )
+            await asyncio.wait_for(sending, self._timeout_s)
         except Exception:  # the entries stay in the outbox: the sweep retries them
             logger.warning(
                 "events left in the outbox",
@@ -157,15 +166,25 @@ class OutboxRelay:
 
     async def _drain(self, outbox: Outbox, doc_id: str) -> None:
         async with self._turns.of(doc_id):
-            published: list[Document] = []
-            try:
-                for entry in await outbox.pending(doc_id):
-                    event = CloudEvent.model_validate(entry["event"])
-                    await publish_event(self._publishers[entry["topic"]], event)
-                    published.append(entry)
-            finally:
-                if published:
-                    await outbox.clear(doc_id, published)
+            await self._publish_entries(outbox, doc_id, await outbox.pending(doc_id))
+
+    async def _send(self, outbox: Outbox, doc_id: str, entries: Sequence[Document]) -> None:
+        async with self._turns.of(doc_id):
+            await self._publish_entries(outbox, doc_id, entries)
+
+    async def _publish_entries(
+        self, outbox: Outbox, doc_id: str, entries: Sequence[Document]
+    ) -> None:
+        """In order, then removed: those Kafka took, even when a later one failed."""
+        published: list[Document] = []
+        try:
+            for entry in entries:
+                event = CloudEvent.model_validate(entry["event"])
+                await publish_event(self._publishers[entry["topic"]], event)
+                published.append(entry)
+        finally:
+            if published:
+                await outbox.clear(doc_id, published)
 
     async def sweep(self, batch: int = 500, *, settled_s: float | None = None) -> int:
         """Publish what earlier writes left, once older than `settled_s` (default: the publish
