@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 from bson.codec_options import CodecOptions
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from hanout_shared.contracts import topics
 from hanout_shared.contracts.envelope import CloudEvent
@@ -126,6 +126,11 @@ class Trips(Generic[Key, Item, Result]):
                 future.set_result(result)
 
 
+def _refusal(error: Document) -> OperationFailure:
+    kind = DuplicateKeyError if error.get("code") == 11000 else OperationFailure
+    return kind(error.get("errmsg", "write refused"), error.get("code"), error)
+
+
 class OrderStore:
     """Orders, each carrying its history and an outbox of events not yet published (`outbox`,
     read and emptied by the platform's relay)."""
@@ -133,6 +138,7 @@ class OrderStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._orders = db["orders"]
         self.outbox = Outbox(self._orders)
+        self._inserts: Trips[None, Document, OperationFailure | None] = Trips(self._insert_many)
 
     async def ensure_indexes(self) -> None:
         ws = ("workspace_id", ASCENDING)
@@ -154,13 +160,23 @@ class OrderStore:
         doc |= {"history": [change.entry.model_dump()], "outbox": entries}
         if idempotency_key is not None:
             doc["idempotency"] = _scoped(change.order.workspace_id, idempotency_key)
-        try:
-            await self._orders.insert_one(doc)
-        except DuplicateKeyError:
+        if isinstance(refused := await self._inserts.run(None, doc), DuplicateKeyError):
             if await self.by_idempotency_key(change.order.workspace_id, idempotency_key or ""):
                 return None
-            raise
+        if refused is not None:
+            raise refused
         return entries
+
+    async def _insert_many(self, _: None, docs: list[Document]) -> list[OperationFailure | None]:
+        """Orders created together, in one unordered write: each refused alone, by its index."""
+        try:
+            await self._orders.insert_many(docs, ordered=False)
+        except BulkWriteError as failed:
+            refused = {error["index"]: error for error in failed.details["writeErrors"]}
+            return [
+                _refusal(refused[index]) if index in refused else None for index in range(len(docs))
+            ]
+        return [None] * len(docs)
 
     async def by_idempotency_key(self, workspace_id: str, key: str) -> tuple[Order, str] | None:
         """The order a key created and the hash of the request that created it."""

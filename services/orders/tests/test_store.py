@@ -49,6 +49,32 @@ async def placed(
     return change.order
 
 
+async def test_orders_written_together_are_each_stored_or_refused_alone(store: Store) -> None:
+    workspace, keys = random_ref("ws"), ["k-1", None, "k-1", "k-2", None, "k-2"]
+    changes = [
+        lifecycle.place(
+            NewOrder.model_validate(an_order()),
+            order_id=random_ref("ord"),
+            workspace_id=workspace,
+            number=1001 + index,
+            pipeline=default_pipeline(workspace),
+            cause=SALMA,
+        )
+        for index in range(len(keys))
+    ]
+    inserts = [
+        store.orders.insert(change, key, "h") for change, key in zip(changes, keys, strict=True)
+    ]
+    refused = [entries is None for entries in await asyncio.gather(*inserts)]
+    assert (refused[1], refused[4]) == (False, False)
+    assert sorted([refused[0], refused[2]]) == sorted([refused[3], refused[5]]) == [False, True]
+    for change, was_refused in zip(changes, refused, strict=True):
+        stored = await store.orders.get(workspace, change.order.id)
+        assert (stored == change.order) == (not was_refused)
+        pending = [entry["id"] for entry in await store.orders.outbox.pending(change.order.id)]
+        assert pending == ([] if was_refused else [event.id for event in change.events])
+
+
 async def test_concurrent_numbers_are_unique_contiguous_and_in_the_order_asked(
     store: Store,
 ) -> None:
