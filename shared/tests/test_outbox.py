@@ -135,6 +135,23 @@ async def test_an_inserted_documents_entries_are_removed_once_published(
     assert await outbox.pending("doc-1") == []
 
 
+async def test_documents_published_together_are_all_cleared(
+    things: AsyncCollection[dict[str, Any]],
+) -> None:
+    outbox = Outbox(things)
+    written = {
+        f"doc-{n}": outbox_entries(TOPIC, [an_event(10 * n + k) for k in range(2)])
+        for n in range(12)
+    }
+    await things.insert_many([{"_id": doc_id, "outbox": e} for doc_id, e in written.items()])
+    publisher = SlowPublisher()
+    relay = a_relay(outbox, publisher)
+    sent = [relay.publish_inserted(outbox, doc_id, e) for doc_id, e in written.items()]
+    assert all(await asyncio.gather(*sent))
+    assert sorted(publisher.ids) == sorted(e["id"] for es in written.values() for e in es)
+    assert [await outbox.pending(doc_id) for doc_id in written] == [[]] * len(written)
+
+
 async def test_the_sweep_leaves_fresh_entries_to_the_request_that_wrote_them(
     things: AsyncCollection[dict[str, Any]],
 ) -> None:
