@@ -105,8 +105,10 @@ class Trips(Generic[Key, Item, Result]):
         try:
             while waiting := self._waiting.pop(key, None):
                 await self._answer(key, waiting)
-        finally:
+        finally:  # nothing waits unless cancelled (shutting down): then no caller waits forever
             del self._drivers[key]
+            for _, future in self._waiting.pop(key, []):
+                future.cancel()
 
     async def _answer(self, key: Key, waiting: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         futures = [future for _, future in waiting]

@@ -71,3 +71,16 @@ async def test_a_caller_that_left_does_not_stop_the_others() -> None:
     assert await kept == "ws:2"
     with pytest.raises(asyncio.CancelledError):
         await gone
+
+
+async def test_at_shutdown_every_waiting_caller_is_cancelled_not_left_hanging() -> None:
+    recorder = Recorder()
+    trips = Trips(recorder.trip)
+    sent = asyncio.ensure_future(trips.run("ws", 1))
+    await settled()
+    queued = asyncio.ensure_future(trips.run("ws", 2))
+    await settled()
+    trips._drivers["ws"].cancel()
+    for caller in (sent, queued):
+        with pytest.raises(asyncio.CancelledError):
+            await caller

@@ -109,8 +109,11 @@ class _Clears:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 await self._write_batch(batch)
-        finally:
+        finally:  # empty unless cancelled (shutting down): then no caller waits forever
             self._writer = None
+            for _, done in self._waiting:
+                done.cancel()
+            self._waiting = []
 
     async def _write_batch(self, batch: list[tuple[Cleared, asyncio.Future[None]]]) -> None:
         futures = [done for _, done in batch]
