@@ -174,6 +174,8 @@ class OrderStore:
         try:
             await self._orders.insert_many(docs, ordered=False)
         except BulkWriteError as failed:
+            if failed.details.get("writeConcernErrors"):
+                raise  # nothing is known to be durable: every caller fails, as insert_one would
             refused = {error["index"]: error for error in failed.details["writeErrors"]}
             return [
                 _refusal(refused[index]) if index in refused else None for index in range(len(docs))
