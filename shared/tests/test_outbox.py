@@ -106,6 +106,52 @@ async def test_what_kafka_did_not_take_stays_and_the_sweep_publishes_it(
     assert await outbox.pending("doc-1") == []
 
 
+async def test_an_inserted_documents_entries_go_out_as_written_and_what_failed_stays(
+    things: AsyncCollection[dict[str, Any]],
+) -> None:
+    outbox = Outbox(things)
+    await outbox.ensure_indexes()
+    entries = outbox_entries(TOPIC, [an_event(n) for n in range(3)])
+    await things.insert_one({"_id": "doc-1", "outbox": entries})
+    failing = SlowPublisher(fail_after=2)
+    assert not await a_relay(outbox, failing).publish_inserted(outbox, "doc-1", entries)
+    assert failing.ids == ["event-0", "event-1"]
+    assert [entry["id"] for entry in await outbox.pending("doc-1")] == ["event-2"]
+    later = SlowPublisher()
+    assert await a_relay(outbox, later).sweep(settled_s=0) == 0
+    assert later.ids == ["event-2"]
+    assert await outbox.pending("doc-1") == []
+
+
+async def test_an_inserted_documents_entries_are_removed_once_published(
+    things: AsyncCollection[dict[str, Any]],
+) -> None:
+    outbox = Outbox(things)
+    entries = outbox_entries(TOPIC, [an_event(n) for n in range(2)])
+    await things.insert_one({"_id": "doc-1", "outbox": entries})
+    publisher = SlowPublisher()
+    assert await a_relay(outbox, publisher).publish_inserted(outbox, "doc-1", entries)
+    assert publisher.ids == ["event-0", "event-1"]
+    assert await outbox.pending("doc-1") == []
+
+
+async def test_documents_published_together_are_all_cleared(
+    things: AsyncCollection[dict[str, Any]],
+) -> None:
+    outbox = Outbox(things)
+    written = {
+        f"doc-{n}": outbox_entries(TOPIC, [an_event(10 * n + k) for k in range(2)])
+        for n in range(12)
+    }
+    await things.insert_many([{"_id": doc_id, "outbox": e} for doc_id, e in written.items()])
+    publisher = SlowPublisher()
+    relay = a_relay(outbox, publisher)
+    sent = [relay.publish_inserted(outbox, doc_id, e) for doc_id, e in written.items()]
+    assert all(await asyncio.gather(*sent))
+    assert sorted(publisher.ids) == sorted(e["id"] for es in written.values() for e in es)
+    assert [await outbox.pending(doc_id) for doc_id in written] == [[]] * len(written)
+
+
 async def test_the_sweep_leaves_fresh_entries_to_the_request_that_wrote_them(
     things: AsyncCollection[dict[str, Any]],
 ) -> None:

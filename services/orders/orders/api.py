@@ -166,11 +166,12 @@ async def create_order(draft: NewOrder, desk: Ops, key: IdempotencyKey = None) -
         pipeline=pipeline,
         cause=desk.cause,
     )
-    if not await desk.store.orders.insert(change, key, request_hash):
+    entries = await desk.store.orders.insert(change, key, request_hash)
+    if entries is None:
         # A concurrent double submit took the key first: answer with its order, as a replay.
         return await desk.replay(key or "", request_hash) or change.order
     desk.response.headers["Location"] = f"/orders/{change.order.id}"
-    await desk.deps.publish(change.order.id)
+    await desk.deps.publish_inserted(change.order.id, entries)
     return await desk.shown(change.order, pipeline)
 
 

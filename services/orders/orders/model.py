@@ -192,12 +192,15 @@ _DEFAULT_STAGES = (
 )
 
 
+# Built once: stages are frozen, and a create in a workspace without its own pipeline needs them.
+_DEFAULT_PIPELINE_STAGES = [
+    PipelineStage(id=id_, name=name, color=color, position=index * 10, state=state)
+    for index, (id_, name, color, state) in enumerate(_DEFAULT_STAGES)
+]
+
+
 def default_pipeline(workspace_id: str) -> Pipeline:
-    stages = [
-        PipelineStage(id=id_, name=name, color=color, position=index * 10, state=state)
-        for index, (id_, name, color, state) in enumerate(_DEFAULT_STAGES)
-    ]
-    return Pipeline(workspace_id=workspace_id, stages=stages)
+    return Pipeline(workspace_id=workspace_id, stages=list(_DEFAULT_PIPELINE_STAGES))
 
 
 def label(number: int) -> str:

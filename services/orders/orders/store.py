@@ -1,14 +1,16 @@
 """The orders service's MongoDB collections (the only module that imports pymongo)."""
 
+import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable, Hashable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bson.codec_options import CodecOptions
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from hanout_shared.contracts import topics
 from hanout_shared.contracts.envelope import CloudEvent
@@ -77,6 +79,60 @@ def _outbox_entries(events: list[CloudEvent]) -> list[Document]:
     return outbox_entries(topics.ORDERS_EVENTS, events)
 
 
+Key = TypeVar("Key", bound=Hashable)
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class Trips(Generic[Key, Item, Result]):
+    """Calls for one key made while a store round trip for it is under way share the next one
+    (`trip(key, items)` answers one result per item, in order). A call never joins a trip already
+    sent, so what it reads or allocates comes after every write that finished before it."""
+
+    def __init__(self, trip: Callable[[Key, list[Item]], Awaitable[list[Result]]]) -> None:
+        self._trip = trip
+        self._waiting: dict[Key, list[tuple[Item, asyncio.Future[Result]]]] = {}
+        self._drivers: dict[Key, asyncio.Task[None]] = {}
+
+    async def run(self, key: Key, item: Item) -> Result:
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append((item, future))
+        if key not in self._drivers:
+            self._drivers[key] = asyncio.create_task(self._drive(key))
+        return await future
+
+    async def _drive(self, key: Key) -> None:
+        try:
+            while waiting := self._waiting.pop(key, None):
+                await self._answer(key, waiting)
+        finally:  # nothing waits unless cancelled (shutting down): then no caller waits forever
+            del self._drivers[key]
+            for _, future in self._waiting.pop(key, []):
+                future.cancel()
+
+    async def _answer(self, key: Key, waiting: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        futures = [future for _, future in waiting]
+        try:
+            results = await self._trip(key, [item for item, _ in waiting])
+        except asyncio.CancelledError:  # shutting down: no caller is left waiting forever
+            for future in futures:
+                future.cancel()
+            raise
+        except Exception as error:
+            for future in futures:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for future, result in zip(futures, results, strict=True):
+            if not future.done():  # its caller may have gone (a dropped request)
+                future.set_result(result)
+
+
+def _refusal(error: Document) -> OperationFailure:
+    kind = DuplicateKeyError if error.get("code") == 11000 else OperationFailure
+    return kind(error.get("errmsg", "write refused"), error.get("code"), error)
+
+
 class OrderStore:
     """Orders, each carrying its history and an outbox of events not yet published (`outbox`,
     read and emptied by the platform's relay)."""
@@ -84,6 +140,7 @@ class OrderStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._orders = db["orders"]
         self.outbox = Outbox(self._orders)
+        self._inserts: Trips[None, Document, OperationFailure | None] = Trips(self._insert_many)
 
     async def ensure_indexes(self) -> None:
         ws = ("workspace_id", ASCENDING)
@@ -95,20 +152,35 @@ class OrderStore:
             await self._orders.create_index([ws, (field, ASCENDING), ("number", DESCENDING)])
         await self.outbox.ensure_indexes()
 
-    async def insert(self, change: Change, idempotency_key: str | None, request_hash: str) -> bool:
-        """Store a new order with its events; False if its idempotency key is already taken."""
+    async def insert(
+        self, change: Change, idempotency_key: str | None, request_hash: str
+    ) -> list[Document] | None:
+        """Store a new order with its events in one write; the outbox entries written (for the
+        relay to publish without reading them back), None if its idempotency key is taken."""
+        entries = _outbox_entries(change.events)
         doc = _stored(change.order) | {"_id": change.order.id, "request_hash": request_hash}
-        doc |= {"history": [change.entry.model_dump()]}
-        doc |= {"outbox": _outbox_entries(change.events)}
+        doc |= {"history": [change.entry.model_dump()], "outbox": entries}
         if idempotency_key is not None:
             doc["idempotency"] = _scoped(change.order.workspace_id, idempotency_key)
-        try:
-            await self._orders.insert_one(doc)
-        except DuplicateKeyError:
+        if isinstance(refused := await self._inserts.run(None, doc), DuplicateKeyError):
             if await self.by_idempotency_key(change.order.workspace_id, idempotency_key or ""):
-                return False
-            raise
-        return True
+                return None
+        if refused is not None:
+            raise refused
+        return entries
+
+    async def _insert_many(self, _: None, docs: list[Document]) -> list[OperationFailure | None]:
+        """Orders created together, in one unordered write: each refused alone, by its index."""
+        try:
+            await self._orders.insert_many(docs, ordered=False)
+        except BulkWriteError as failed:
+            if failed.details.get("writeConcernErrors"):
+                raise  # nothing is known to be durable: every caller fails, as insert_one would
+            refused = {error["index"]: error for error in failed.details["writeErrors"]}
+            return [
+                _refusal(refused[index]) if index in refused else None for index in range(len(docs))
+            ]
+        return [None] * len(docs)
 
     async def by_idempotency_key(self, workspace_id: str, key: str) -> tuple[Order, str] | None:
         """The order a key created and the hash of the request that created it."""
@@ -168,13 +240,19 @@ class PipelineStore:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._pipelines = db["pipelines"]
+        self._reads: Trips[str, None, Pipeline | None] = Trips(self._read)
 
     async def ensure_indexes(self) -> None:
         return None  # keyed by workspace id (_id): nothing else is queried
 
     async def get(self, workspace_id: str) -> Pipeline | None:
+        """Concurrent requests of one workspace share a read (every create needs one)."""
+        return await self._reads.run(workspace_id, None)
+
+    async def _read(self, workspace_id: str, callers: list[None]) -> list[Pipeline | None]:
         doc = await self._pipelines.find_one({"_id": workspace_id})
-        return Pipeline.model_validate({**doc, "workspace_id": doc["_id"]}) if doc else None
+        found = Pipeline.model_validate({**doc, "workspace_id": doc["_id"]}) if doc else None
+        return [found] * len(callers)
 
     async def save(self, pipeline: Pipeline, expected_version: int) -> bool:
         """Store the pipeline unless another admin saved one first (then False)."""
@@ -195,18 +273,32 @@ class CounterStore:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._counters = db["counters"]
+        self._allocations: Trips[str, int, int] = Trips(self._allocate)
 
     async def ensure_indexes(self) -> None:
         return None  # keyed by workspace id (_id)
 
     async def next_number(self, workspace_id: str, first: int) -> int:
-        """The next order number: an atomic increment, so no two orders ever share one."""
+        """The next order number: atomic increments, so no two orders ever share one. Creates
+        of one workspace in flight together take their numbers in one increment, in the order
+        they asked; a number is lost only when its create fails after taking it."""
+        return await self._allocations.run(workspace_id, first)
+
+    async def _allocate(self, workspace_id: str, firsts: list[int]) -> list[int]:
+        last = await self._increment(workspace_id, len(firsts))
+        start = last - len(firsts)
+        return [first + start + index for index, first in enumerate(firsts)]
+
+    async def _increment(self, workspace_id: str, count: int) -> int:
+        """The counter after adding `count`."""
         for _ in range(3):
             doc = await self._counters.find_one_and_update(
-                {"_id": workspace_id}, {"$inc": {"seq": 1}}, return_document=ReturnDocument.AFTER
+                {"_id": workspace_id},
+                {"$inc": {"seq": count}},
+                return_document=ReturnDocument.AFTER,
             )
             if doc is not None:
-                return first + int(doc["seq"]) - 1
+                return int(doc["seq"])
             # Created apart from the increment: an upserting find_one_and_update racing for a new
             # counter can answer no document after incrementing, which would skip a number.
             with contextlib.suppress(DuplicateKeyError):  # a concurrent first order made it
@@ -221,6 +313,7 @@ class MergeStore:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._aliases = db["customer_aliases"]
+        self._lookups: Trips[str, str, str | None] = Trips(self._survivors)
 
     async def ensure_indexes(self) -> None:
         await self._aliases.create_index([("workspace_id", ASCENDING), ("survivor_id", ASCENDING)])
@@ -238,8 +331,16 @@ class MergeStore:
             )
 
     async def survivor_of(self, workspace_id: str, customer_id: str) -> str | None:
-        doc = await self._aliases.find_one({"_id": f"{workspace_id}:{customer_id}"})
-        return str(doc["survivor_id"]) if doc else None
+        """Concurrent lookups of one workspace share a read (every create makes one)."""
+        return await self._lookups.run(workspace_id, customer_id)
+
+    async def _survivors(self, workspace_id: str, customer_ids: list[str]) -> list[str | None]:
+        keys = {f"{workspace_id}:{customer_id}": customer_id for customer_id in customer_ids}
+        query = {"_id": {"$in": list(keys)}}
+        found = {
+            keys[doc["_id"]]: str(doc["survivor_id"]) async for doc in self._aliases.find(query)
+        }
+        return [found.get(customer_id) for customer_id in customer_ids]
 
 
 class CustomerStore:

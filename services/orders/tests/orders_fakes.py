@@ -54,10 +54,12 @@ class FakeOrders:
     async def ensure_indexes(self) -> None:
         return None
 
-    async def insert(self, change: Change, idempotency_key: str | None, request_hash: str) -> bool:
+    async def insert(
+        self, change: Change, idempotency_key: str | None, request_hash: str
+    ) -> list[dict[str, Any]] | None:
         order = change.order
         if idempotency_key and await self.by_idempotency_key(order.workspace_id, idempotency_key):
-            return False
+            return None
         if any(
             r["order"].workspace_id == order.workspace_id and r["order"].number == order.number
             for r in self.rows.values()
@@ -70,7 +72,7 @@ class FakeOrders:
             "key": idempotency_key,
             "hash": request_hash,
         }
-        return True
+        return list(self.rows[order.id]["outbox"])
 
     async def by_idempotency_key(self, workspace_id: str, key: str) -> tuple[Order, str] | None:
         for row in self.rows.values():

@@ -49,13 +49,50 @@ async def placed(
     return change.order
 
 
-async def test_concurrent_numbers_are_unique_and_contiguous(store: Store) -> None:
+async def test_orders_written_together_are_each_stored_or_refused_alone(store: Store) -> None:
+    workspace, keys = random_ref("ws"), ["k-1", None, "k-1", "k-2", None, "k-2"]
+    changes = [
+        lifecycle.place(
+            NewOrder.model_validate(an_order()),
+            order_id=random_ref("ord"),
+            workspace_id=workspace,
+            number=1001 + index,
+            pipeline=default_pipeline(workspace),
+            cause=SALMA,
+        )
+        for index in range(len(keys))
+    ]
+    inserts = [
+        store.orders.insert(change, key, "h") for change, key in zip(changes, keys, strict=True)
+    ]
+    refused = [entries is None for entries in await asyncio.gather(*inserts)]
+    assert (refused[1], refused[4]) == (False, False)
+    assert sorted([refused[0], refused[2]]) == sorted([refused[3], refused[5]]) == [False, True]
+    for change, was_refused in zip(changes, refused, strict=True):
+        stored = await store.orders.get(workspace, change.order.id)
+        assert (stored == change.order) == (not was_refused)
+        pending = [entry["id"] for entry in await store.orders.outbox.pending(change.order.id)]
+        assert pending == ([] if was_refused else [event.id for event in change.events])
+
+
+async def test_concurrent_numbers_are_unique_contiguous_and_in_the_order_asked(
+    store: Store,
+) -> None:
     workspace = random_ref("ws")
     numbers = await asyncio.gather(
         *[store.counters.next_number(workspace, 1001) for _ in range(40)]
     )
-    assert sorted(numbers) == list(range(1001, 1041))
+    assert numbers == list(range(1001, 1041))
     assert await store.counters.next_number(random_ref("ws"), 1001) == 1001
+
+
+async def test_two_replicas_never_hand_out_the_same_number(mongodb_url: str) -> None:
+    async with scratch_database(mongodb_url, "orders_test") as db:
+        one, other, workspace = Store(db), Store(db), random_ref("ws")
+        asked = [store.counters.next_number(workspace, 1001) for store in [one, other] * 30]
+        numbers = await asyncio.gather(*asked)
+        assert sorted(numbers) == list(range(1001, 1061))
+        assert numbers[0::2] == sorted(numbers[0::2]) and numbers[1::2] == sorted(numbers[1::2])
 
 
 async def test_a_taken_idempotency_key_is_refused_and_found(store: Store) -> None:
@@ -70,7 +107,7 @@ async def test_a_taken_idempotency_key_is_refused_and_found(store: Store) -> Non
         pipeline=default_pipeline(workspace),
         cause=SALMA,
     )
-    assert await store.orders.insert(again, "k-1", "hash-2") is False
+    assert await store.orders.insert(again, "k-1", "hash-2") is None
     assert await store.orders.by_idempotency_key(workspace, "k-1") == (first, "hash-1")
     assert await store.orders.by_idempotency_key(random_ref("ws"), "k-1") is None
     assert await store.orders.insert(again, None, "hash-2")
@@ -147,6 +184,21 @@ async def test_merges_resolve_through_chains(store: Store) -> None:
     await store.merges.record(workspace, "c", ["b"])
     assert await store.merges.survivor_of(workspace, "a") == "c"
     assert await store.merges.survivor_of(random_ref("ws"), "a") is None
+    together = await asyncio.gather(
+        *[store.merges.survivor_of(workspace, cid) for cid in ["a", "x", "b", "a", "c"]]
+    )
+    assert together == ["c", None, "c", "c", None]
+
+
+async def test_a_read_started_after_a_save_sees_it(store: Store) -> None:
+    workspace = random_ref("ws")
+    saved = default_pipeline(workspace).model_copy(update={"version": 1})
+    reads = [asyncio.ensure_future(store.pipelines.get(workspace)) for _ in range(5)]
+    await asyncio.sleep(0)  # reads under way while the save is made
+    assert await store.pipelines.save(saved, 0)
+    after = await asyncio.gather(*[store.pipelines.get(workspace) for _ in range(5)])
+    assert after == [saved] * 5
+    assert all(read in (None, saved) for read in await asyncio.gather(*reads))
 
 
 async def test_a_customer_is_known_in_its_own_workspace_only(store: Store) -> None:

@@ -4,13 +4,14 @@ relay that publishes them after the write and sweeps for what a crash or an outa
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher.usecase import DefaultPublisher
 from prometheus_client import CollectorRegistry, Gauge
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hanout_shared.contracts.envelope import CloudEvent
@@ -45,6 +46,7 @@ class Outbox:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._c = collection
         self.name = collection.name
+        self._clears = _Clears(self._pull_all)
 
     async def ensure_indexes(self) -> None:
         await self._c.create_index(f"{FIELD}.id", sparse=True)
@@ -56,8 +58,13 @@ class Outbox:
 
     async def clear(self, doc_id: str, entries: Sequence[Document]) -> None:
         """Remove these entries, whole: one a later write added meanwhile stays (`$pullAll` of
-        exact values works on every store)."""
-        await self._c.update_one({"_id": doc_id}, {"$pullAll": {FIELD: list(entries)}})
+        exact values works on every store). Clears asked while one is under way go together in
+        the next write: one round trip for many published documents, not one each."""
+        await self._clears.add((doc_id, list(entries)))
+
+    async def _pull_all(self, cleared: list[tuple[str, list[Document]]]) -> None:
+        pulls = [UpdateOne({"_id": doc_id}, {"$pullAll": {FIELD: e}}) for doc_id, e in cleared]
+        await self._c.bulk_write(pulls, ordered=False)
 
     async def stale(self, older_than: datetime, limit: int) -> list[str]:
         """Documents holding an entry written before `older_than`: left by a crash or an outage."""
@@ -76,6 +83,54 @@ class Outbox:
         cursor = self._c.find({f"{FIELD}.id": {"$exists": True}}, {f"{FIELD}.at": 1})
         times = [e["at"] async for doc in cursor.limit(BACKLOG_SAMPLE) for e in doc[FIELD]]
         return len(times), min(times, default=None)
+
+
+Cleared = tuple[str, list[Document]]
+
+
+class _Clears:
+    """Clears asked while a write is under way wait for the next one and share it; a failed
+    write fails each of its callers (their entries stay for the sweep)."""
+
+    def __init__(self, write: Callable[[list[Cleared]], Awaitable[None]]) -> None:
+        self._write = write
+        self._waiting: list[tuple[Cleared, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, cleared: Cleared) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((cleared, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_all())
+        await done
+
+    async def _write_all(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                await self._write_batch(batch)
+        finally:  # empty unless cancelled (shutting down): then no caller waits forever
+            self._writer = None
+            for _, done in self._waiting:
+                done.cancel()
+            self._waiting = []
+
+    async def _write_batch(self, batch: list[tuple[Cleared, asyncio.Future[None]]]) -> None:
+        futures = [done for _, done in batch]
+        try:
+            await self._write([cleared for cleared, _ in batch])
+        except asyncio.CancelledError:  # shutting down: no caller is left waiting forever
+            for done in futures:
+                done.cancel()
+            raise
+        except Exception as error:
+            for done in futures:
+                if not done.done():
+                    done.set_exception(error)
+            return
+        for done in futures:
+            if not done.done():  # its caller may have gone
+                done.set_result(None)
 
 
 class _Turns:
@@ -142,10 +197,19 @@ class OutboxRelay:
         """Publish these documents' entries; False (logged) when Kafka did not take them all in
         time: they stay in the outbox for the sweep."""
         ids = [doc_ids] if isinstance(doc_ids, str) else list(dict.fromkeys(doc_ids))
+        drains = asyncio.gather(*(self._drain(outbox, doc_id) for doc_id in ids))
+        return await self._in_time(drains, outbox, ids)
+
+    async def publish_inserted(
+        self, outbox: Outbox, doc_id: str, entries: Sequence[Document]
+    ) -> bool:
+        """Publish the entries of a document just inserted, as written, without reading them
+        back: a new document has no older entry to go first. False (logged) as `publish`."""
+        return await self._in_time(self._send(outbox, doc_id, entries), outbox, [doc_id])
+
+    async def _in_time(self, sending: Awaitable[Any], outbox: Outbox, ids: list[str]) -> bool:
         try:
-            await asyncio.wait_for(
-                asyncio.gather(*(self._drain(outbox, doc_id) for doc_id in ids)), self._timeout_s
-            )
+            await asyncio.wait_for(sending, self._timeout_s)
         except Exception:  # the entries stay in the outbox: the sweep retries them
             logger.warning(
                 "events left in the outbox",
@@ -157,15 +221,25 @@ class OutboxRelay:
 
     async def _drain(self, outbox: Outbox, doc_id: str) -> None:
         async with self._turns.of(doc_id):
-            published: list[Document] = []
-            try:
-                for entry in await outbox.pending(doc_id):
-                    event = CloudEvent.model_validate(entry["event"])
-                    await publish_event(self._publishers[entry["topic"]], event)
-                    published.append(entry)
-            finally:
-                if published:
-                    await outbox.clear(doc_id, published)
+            await self._publish_entries(outbox, doc_id, await outbox.pending(doc_id))
+
+    async def _send(self, outbox: Outbox, doc_id: str, entries: Sequence[Document]) -> None:
+        async with self._turns.of(doc_id):
+            await self._publish_entries(outbox, doc_id, entries)
+
+    async def _publish_entries(
+        self, outbox: Outbox, doc_id: str, entries: Sequence[Document]
+    ) -> None:
+        """In order, then removed: those Kafka took, even when a later one failed."""
+        published: list[Document] = []
+        try:
+            for entry in entries:
+                event = CloudEvent.model_validate(entry["event"])
+                await publish_event(self._publishers[entry["topic"]], event)
+                published.append(entry)
+        finally:
+            if published:
+                await outbox.clear(doc_id, published)
 
     async def sweep(self, batch: int = 500, *, settled_s: float | None = None) -> int:
         """Publish what earlier writes left, once older than `settled_s` (default: the publish
