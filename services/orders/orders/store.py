@@ -1,11 +1,9 @@
 """The orders service's MongoDB collections (the only module that imports pymongo)."""
 
-import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Hashable
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from bson.codec_options import CodecOptions
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
@@ -15,6 +13,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 from hanout_shared.contracts import topics
 from hanout_shared.contracts.envelope import CloudEvent
 from hanout_shared.platform.outbox import Outbox, outbox_entries
+from hanout_shared.platform.trips import Trips
 from orders.model import Change, Order, OrderDetail, Pipeline
 
 Document = dict[str, Any]
@@ -77,55 +76,6 @@ def _scoped(workspace_id: str, key: str) -> str:
 
 def _outbox_entries(events: list[CloudEvent]) -> list[Document]:
     return outbox_entries(topics.ORDERS_EVENTS, events)
-
-
-Key = TypeVar("Key", bound=Hashable)
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-
-
-class Trips(Generic[Key, Item, Result]):
-    """Calls for one key made while a store round trip for it is under way share the next one
-    (`trip(key, items)` answers one result per item, in order). A call never joins a trip already
-    sent, so what it reads or allocates comes after every write that finished before it."""
-
-    def __init__(self, trip: Callable[[Key, list[Item]], Awaitable[list[Result]]]) -> None:
-        self._trip = trip
-        self._waiting: dict[Key, list[tuple[Item, asyncio.Future[Result]]]] = {}
-        self._drivers: dict[Key, asyncio.Task[None]] = {}
-
-    async def run(self, key: Key, item: Item) -> Result:
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(key, []).append((item, future))
-        if key not in self._drivers:
-            self._drivers[key] = asyncio.create_task(self._drive(key))
-        return await future
-
-    async def _drive(self, key: Key) -> None:
-        try:
-            while waiting := self._waiting.pop(key, None):
-                await self._answer(key, waiting)
-        finally:  # nothing waits unless cancelled (shutting down): then no caller waits forever
-            del self._drivers[key]
-            for _, future in self._waiting.pop(key, []):
-                future.cancel()
-
-    async def _answer(self, key: Key, waiting: list[tuple[Item, asyncio.Future[Result]]]) -> None:
-        futures = [future for _, future in waiting]
-        try:
-            results = await self._trip(key, [item for item, _ in waiting])
-        except asyncio.CancelledError:  # shutting down: no caller is left waiting forever
-            for future in futures:
-                future.cancel()
-            raise
-        except Exception as error:
-            for future in futures:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for future, result in zip(futures, results, strict=True):
-            if not future.done():  # its caller may have gone (a dropped request)
-                future.set_result(result)
 
 
 def _refusal(error: Document) -> OperationFailure:

@@ -4,7 +4,7 @@ relay that publishes them after the write and sweeps for what a crash or an outa
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from hanout_shared.contracts.envelope import CloudEvent
 from hanout_shared.platform.kafka import publish_event
+from hanout_shared.platform.trips import Trips
 
 logger = logging.getLogger("hanout.outbox")
 
@@ -40,13 +41,17 @@ def outbox_entries(topic: str, events: Sequence[CloudEvent]) -> list[Document]:
     ]
 
 
+# A cleared document: its id and the entries published from it.
+Cleared = tuple[str, list[Document]]
+
+
 class Outbox:
     """The `outbox` arrays of one collection: read and emptied by the relay only."""
 
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._c = collection
         self.name = collection.name
-        self._clears = _Clears(self._pull_all)
+        self._clears: Trips[None, Cleared, None] = Trips(self._pull_all)
 
     async def ensure_indexes(self) -> None:
         await self._c.create_index(f"{FIELD}.id", sparse=True)
@@ -60,11 +65,12 @@ class Outbox:
         """Remove these entries, whole: one a later write added meanwhile stays (`$pullAll` of
         exact values works on every store). Clears asked while one is under way go together in
         the next write: one round trip for many published documents, not one each."""
-        await self._clears.add((doc_id, list(entries)))
+        await self._clears.run(None, (doc_id, list(entries)))
 
-    async def _pull_all(self, cleared: list[tuple[str, list[Document]]]) -> None:
+    async def _pull_all(self, _: None, cleared: list[Cleared]) -> list[None]:
         pulls = [UpdateOne({"_id": doc_id}, {"$pullAll": {FIELD: e}}) for doc_id, e in cleared]
         await self._c.bulk_write(pulls, ordered=False)
+        return [None] * len(cleared)
 
     async def stale(self, older_than: datetime, limit: int) -> list[str]:
         """Documents holding an entry written before `older_than`: left by a crash or an outage."""
@@ -83,54 +89,6 @@ class Outbox:
         cursor = self._c.find({f"{FIELD}.id": {"$exists": True}}, {f"{FIELD}.at": 1})
         times = [e["at"] async for doc in cursor.limit(BACKLOG_SAMPLE) for e in doc[FIELD]]
         return len(times), min(times, default=None)
-
-
-Cleared = tuple[str, list[Document]]
-
-
-class _Clears:
-    """Clears asked while a write is under way wait for the next one and share it; a failed
-    write fails each of its callers (their entries stay for the sweep)."""
-
-    def __init__(self, write: Callable[[list[Cleared]], Awaitable[None]]) -> None:
-        self._write = write
-        self._waiting: list[tuple[Cleared, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def add(self, cleared: Cleared) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((cleared, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
-        await done
-
-    async def _write_all(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                await self._write_batch(batch)
-        finally:  # empty unless cancelled (shutting down): then no caller waits forever
-            self._writer = None
-            for _, done in self._waiting:
-                done.cancel()
-            self._waiting = []
-
-    async def _write_batch(self, batch: list[tuple[Cleared, asyncio.Future[None]]]) -> None:
-        futures = [done for _, done in batch]
-        try:
-            await self._write([cleared for cleared, _ in batch])
-        except asyncio.CancelledError:  # shutting down: no caller is left waiting forever
-            for done in futures:
-                done.cancel()
-            raise
-        except Exception as error:
-            for done in futures:
-                if not done.done():
-                    done.set_exception(error)
-            return
-        for done in futures:
-            if not done.done():  # its caller may have gone
-                done.set_result(None)
 
 
 class _Turns:

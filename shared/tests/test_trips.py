@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from orders.store import Trips
+from hanout_shared.platform.trips import Trips
 
 
 class Recorder:
