@@ -19,6 +19,7 @@ from inbox.channels import api as channels_api
 from inbox.channels import handlers as channels_handlers
 from inbox.conversations import api as conversations_api
 from inbox.conversations import handlers as conversations_handlers
+from inbox.conversations.reconciler import CountsReconciler
 from inbox.deps import InboxDeps
 from inbox.library import api as library_api
 from inbox.library.ingest import IngestMedia
@@ -60,6 +61,11 @@ def create_app(
         interval_s=settings.outbox_sweep_interval_s,
         timeout_s=settings.publish_timeout_s,
         registry=registry,
+    )
+    reconciler = CountsReconciler(
+        store.conversations,
+        interval_s=settings.counts_sweep_interval_s,
+        grace_s=settings.counts_grace_s,
     )
     consumers: Consumers[InboxDeps] = Consumers(
         service="inbox",
@@ -111,8 +117,8 @@ def create_app(
         ],
         kafka_routers=[kafka.router, consumers.router],
         deps=deps,
-        on_startup=[store.ensure_indexes, relay.start, hub.start],
-        on_shutdown=[relay.stop, hub.stop, ingest.aclose],
+        on_startup=[store.ensure_indexes, relay.start, hub.start, reconciler.start],
+        on_shutdown=[relay.stop, hub.stop, reconciler.stop, ingest.aclose],
         description="Conversations, messages, the 24-hour window, sending, notes, assignment, "
         "presence, the activity trail, the content library and live updates.",
     )

@@ -16,6 +16,14 @@ class InboxSettings(ServiceSettings):
     outbox_sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often sends and receipts left unpublished are retried"
     )
+    counts_sweep_interval_s: float = Field(
+        default=30.0, gt=0, description="How often list counts a crash left unmoved are recounted"
+    )
+    counts_grace_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A conversation marked uncounted this long outlived its write (a crash)",
+    )
     publish_timeout_s: float = Field(
         default=3.0, gt=0, description="Request wait for Kafka before the sweep takes over"
     )

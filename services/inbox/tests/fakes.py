@@ -1,6 +1,7 @@
 """A dict-backed stand-in for the inbox store, with the same classes and method names."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from inbox.conversations.model import (
@@ -202,6 +203,9 @@ class FakeConversations:
 
     async def recount(self, workspace_id: str) -> None:
         return None  # counted from the documents at every read
+
+    async def reconcile_counts(self, grace: timedelta) -> list[str]:
+        return []  # nothing to reconcile: counted from the documents at every read
 
     async def counts_of(self, workspace_id: str, query: ListQuery) -> FilterCounts:
         rows = self._listed(workspace_id, query)

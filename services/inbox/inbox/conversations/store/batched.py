@@ -11,6 +11,7 @@ there (the batch came back after a crash in between) has its workspace recounted
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -180,10 +181,11 @@ def _fold(fold: Fold, change: InboundChange) -> InboundResult | None:
 
 
 def _uncounted(mark: object, counted: set[str]) -> bool:
-    """A mark of the one-by-one path (True), or a recent batch's whose receipt is missing."""
+    """A mark of any other write (its time; True before marks had one), or a recent batch's
+    whose receipt is missing."""
     if isinstance(mark, str):
         return mark not in counted and receipt_is_kept(mark)
-    return mark is True
+    return mark is True or isinstance(mark, datetime)
 
 
 def _update(fold: Fold, receipt: str) -> UpdateOne:

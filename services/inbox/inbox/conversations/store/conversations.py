@@ -1,6 +1,6 @@
 """The `conversations` collection: one document per conversation key, with its list row."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -30,12 +30,13 @@ from inbox.conversations.store.listing import (
     mine,
     searched_counts,
 )
-from inbox.conversations.store.queries import LIST_FIELDS, row_of
+from inbox.conversations.store.queries import LIST_FIELDS, UNCOUNTED, row_of, uncounted_mark
 from inbox.documents import Document
 
 LISTED = [("lists", 1), ("last_activity_at", DESCENDING)]
 SEARCHED = {"workspace_id": 1, "search_names": 1, "search_digits": 1}
 BACKFILL_BATCH = 500
+RECONCILED_BATCH = 1000
 
 
 ASSIGN_TRIES = 20
@@ -43,7 +44,12 @@ ASSIGN_TRIES = 20
 
 class ConversationStore:
     """Conversations; a read or an assignment stores its events in the conversation's `outbox`
-    (platform entries, from `outbox_entries`) until the relay publishes them."""
+    (platform entries, from `outbox_entries`) until the relay publishes them.
+
+    A write that moves a conversation between lists marks it `uncounted` (with its time) in that
+    same write, moves the counts, then clears its mark: a crash in between leaves the mark, and
+    `reconcile_counts` recounts the workspace once the mark is older than any write takes.
+    """
 
     def __init__(
         self,
@@ -64,6 +70,7 @@ class ConversationStore:
         await self._col.create_index([("workspace_id", 1), *LISTED])
         await self._col.create_index([("workspace_id", 1), ("phone_number_id", 1), *LISTED])
         await self._col.create_index([("workspace_id", 1), ("customer.customer_id", 1)])
+        await self._col.create_index(UNCOUNTED)  # for the counts' reconciler
         await self.outbox.ensure_indexes()
         await self.search.ensure_indexes()
         await self._backfill_lists()
@@ -73,12 +80,13 @@ class ConversationStore:
         """Conversations written before lists existed join them (once: then none lack them)."""
         where = {"lists": None, "last_activity_at": {"$gt": BOTTOM}}
         async for doc in self._col.find(where, LIST_FIELDS):
-            lists = list_keys(row_of(doc))
+            lists, mark = list_keys(row_of(doc)), uncounted_mark()
             done = await self._col.update_one(
-                {"_id": doc["_id"], "lists": None}, {"$set": {"lists": lists}}
+                {"_id": doc["_id"], "lists": None}, {"$set": {"lists": lists, UNCOUNTED: mark}}
             )
             if done.modified_count:
                 await self.counts.shift(doc, [], lists)
+                await self._counted(doc["_id"], mark)
 
     async def _backfill_search(self) -> None:
         """Conversations written before the search index existed enter it (once)."""
@@ -109,18 +117,19 @@ class ConversationStore:
     async def record_outbound(
         self, workspace_id: str, conversation_id: str, last: LastMessage
     ) -> ConversationRow | None:
-        query = {"_id": conversation_id, "workspace_id": workspace_id}
+        query, mark = {"_id": conversation_id, "workspace_id": workspace_id}, uncounted_mark()
         before = await self._col.find_one_and_update(
             query,
             {
                 "$max": {"last_outbound_at": last.at, "last_activity_at": last.at},
-                "$set": {"awaiting_reply": False},
+                "$set": {"awaiting_reply": False, UNCOUNTED: mark},
                 "$pull": {"lists": "no_reply"},
             },
         )
         if before is None:
             return None
         await self.counts.shift(before, lists_in(before), set(lists_in(before)) - {"no_reply"})
+        await self._counted(conversation_id, mark)
         await self._col.update_one(
             query | {"last_activity_at": last.at}, {"$set": {"last_message": last.model_dump()}}
         )
@@ -136,7 +145,8 @@ class ConversationStore:
         }
         if read.receipt_wamid:
             sets["read_receipt_wamid"] = read.receipt_wamid
-        update: Document = {"$set": sets}
+        mark = uncounted_mark()
+        update: Document = {"$set": sets | {UNCOUNTED: mark}}
         if outbox:
             update["$push"] = {"outbox": {"$each": outbox}}
         update["$pull"] = {"lists": "unread"}
@@ -147,6 +157,7 @@ class ConversationStore:
             return None
         after = set(lists_in(before)) - {"unread"}
         await self.counts.shift(before, lists_in(before), after)
+        await self._counted(conversation_id, mark)
         return row_of(before | sets)
 
     async def assign(
@@ -171,16 +182,20 @@ class ConversationStore:
             lists = sorted(set(had or []) - {mine(expected_id or "")})
             if change.assignee is not None and "all" in lists:
                 lists = sorted({*lists, mine(change.assignee.id)})
+            mark = uncounted_mark() if set(had or []) != set(lists) else None
+            marked = {UNCOUNTED: mark} if mark else {}
             # Compare-and-set on the lists too: an inbound message may move them meanwhile.
             done = await self._col.update_one(
                 where | {"assignee.id": expected_id, "lists": had},
                 {
-                    "$set": sets | {"lists": lists},
+                    "$set": sets | {"lists": lists} | marked,
                     "$push": {"outbox": {"$each": outbox}},
                 },
             )
             if done.modified_count:
                 await self.counts.shift(doc, had or [], lists)
+                if mark:
+                    await self._counted(change.conversation_id, mark)
                 return row_of(doc | sets)
         raise RuntimeError(f"conversation {change.conversation_id} kept changing while assigned")
 
@@ -265,7 +280,43 @@ class ConversationStore:
     async def recount(self, workspace_id: str) -> None:
         await self.counts.recount(self._col, workspace_id)
 
+    async def _counted(self, conversation_id: str, mark: datetime | bool) -> None:
+        """Clear this write's mark (a later write's own mark stays for that write to clear)."""
+        await self._col.update_one(
+            {"_id": conversation_id, UNCOUNTED: mark}, {"$unset": {UNCOUNTED: ""}}
+        )
+
+    async def reconcile_counts(self, grace: timedelta) -> list[str]:
+        """Recount the workspaces of conversations marked `uncounted` longer than `grace` ago (a
+        crash came between their write and their counts), then clear those marks; the
+        workspaces recounted. A batch's mark (its receipt) is left to the batch (see `batched`)."""
+        cutoff = datetime.now(UTC) - grace
+        stale: list[Document] = []
+        for where in ({UNCOUNTED: {"$lt": cutoff}}, {UNCOUNTED: True}):
+            found = self._col.find(where, {"workspace_id": 1, UNCOUNTED: 1})
+            stale += [doc async for doc in found.limit(RECONCILED_BATCH) if _stale(doc, cutoff)]
+        workspaces = sorted({doc["workspace_id"] for doc in stale})
+        for workspace_id in workspaces:
+            await self.counts.recount(self._col, workspace_id)
+            # A write under way in the workspace may move its counts after the recount read its
+            # conversation: its marks stay, and the next sweep recounts again.
+            if await self._col.find_one(
+                {UNCOUNTED: {"$gte": cutoff}, "workspace_id": workspace_id}
+            ):
+                continue
+            for doc in stale:  # a mark set again since it was read belongs to a write under way
+                if doc["workspace_id"] == workspace_id:
+                    await self._counted(doc["_id"], doc[UNCOUNTED])
+        return workspaces
+
     async def counts_of(self, workspace_id: str, query: ListQuery) -> FilterCounts:
         if query.search is not None:
             return await searched_counts(self._col, self.search, workspace_id, query)
         return await self.counts.read(workspace_id, query)
+
+
+def _stale(doc: Document, cutoff: datetime) -> bool:
+    mark = doc.get(UNCOUNTED)
+    if isinstance(mark, datetime):
+        return mark.replace(tzinfo=UTC) < cutoff
+    return mark is True

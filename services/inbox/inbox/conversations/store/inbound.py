@@ -16,6 +16,7 @@ from inbox.conversations.store.queries import (
     newest_update,
     not_newer_than,
     row_of,
+    uncounted_mark,
 )
 from inbox.documents import Document
 
@@ -86,9 +87,9 @@ class InboundWriter:
     async def _upsert(
         self, change: InboundChange, condition: Document, update: Document
     ) -> Document | None:
-        """Marked `uncounted` until its counts are moved: a crash in between is seen, and
-        repaired, when the message comes back (see `batched`)."""
-        update["$set"][UNCOUNTED] = True
+        """Marked `uncounted` until its counts are moved: a crash in between is repaired when
+        the message comes back (see `batched`), or by the counts' reconciler."""
+        update["$set"][UNCOUNTED] = uncounted_mark()
         return await self._col.find_one_and_update(
             {"_id": change.conversation_id, "applied": {"$ne": change.event_id}} | condition,
             update,

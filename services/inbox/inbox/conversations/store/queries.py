@@ -9,9 +9,16 @@ from inbox.documents import Document
 # How many recent event ids a conversation remembers to apply each event once: a redelivery
 # replays at most the uncommitted tail of one partition, never this many events of one contact.
 APPLIED_MEMORY = 200
-# Set by a write whose list counts are not moved yet (see `batched`).
+# Set by a write whose list counts are not moved yet: a batch's receipt (see `batched`), or the
+# time of any other write (see `uncounted_mark`), which the counts' reconciler repairs.
 UNCOUNTED = "uncounted"
 LIST_FIELDS = {"applied": 0, "outbox": 0, "outbox_lease": 0, "search_names": 0, "search_digits": 0}
+
+
+def uncounted_mark() -> datetime:
+    """Now, to the millisecond the store keeps: the writer clears the mark it set, and only it."""
+    at = datetime.now(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def inbound_update(change: InboundChange) -> Document:
