@@ -218,6 +218,8 @@ async def test_the_export_makes_formulas_inert_and_keeps_phones_numbers(service:
     await service.http.post("/customers", json=plain, headers=service.headers())
     answer = await service.http.get("/customers/export", headers=service.headers("admin"))
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.headers["content-disposition"].startswith("attachment")
+    assert answer.headers["x-content-type-options"] == "nosniff"
     lines = list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff"))))
     assert lines[0] == ["name", "phone", "city", "address", "tags", "status"]
     assert sorted(lines[1:]) == [

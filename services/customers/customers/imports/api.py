@@ -16,6 +16,7 @@ from customers.imports.model import ImportJob, ImportRow, OnDuplicate
 from customers.imports.spreadsheet import EXPORT_COLUMNS, csv_line, export_cells
 from hanout_shared.contracts import new_event_id
 from hanout_shared.platform.auth import Admin, Agent
+from hanout_shared.platform.downloads import file_headers
 from hanout_shared.platform.errors import ApiError, not_found
 
 router = APIRouter(prefix="/customers/imports", tags=["import"])
@@ -125,7 +126,7 @@ async def export_customers(admin: Admin, deps: CustomersDep) -> StreamingRespons
     return StreamingResponse(
         _export(deps, admin.workspace_id),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
+        headers=file_headers("text/csv", "customers.csv"),
     )
 
 
