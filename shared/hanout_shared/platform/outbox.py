@@ -16,6 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from hanout_shared.contracts.envelope import CloudEvent
 from hanout_shared.platform.kafka import publish_event
+from hanout_shared.platform.periodic import Periodic
 from hanout_shared.platform.trips import Trips
 
 logger = logging.getLogger("hanout.outbox")
@@ -135,9 +136,9 @@ class OutboxRelay:
         registry: CollectorRegistry,
     ) -> None:
         self._outboxes, self._publishers, self._broker = list(outboxes), publishers, broker
-        self._interval_s, self._timeout_s = interval_s, timeout_s
+        self._timeout_s = timeout_s
         self._turns = _Turns()
-        self._task: asyncio.Task[None] | None = None
+        self._sweeps = Periodic("outbox sweep", interval_s, self.sweep, ready=self._broker_ready)
         self._pending = Gauge(
             "hanout_outbox_pending_events",
             f"Events waiting to be published (counted in up to {BACKLOG_SAMPLE} documents)",
@@ -220,20 +221,10 @@ class OutboxRelay:
         self._age.labels(collection=outbox.name).set(max(age, 0.0))
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        await self._sweeps.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._sweeps.stop()
 
-    async def _run(self) -> None:
-        while not await self._broker.ping(timeout=1.0):
-            await asyncio.sleep(0.2)  # the lifespan starts the broker right after the hooks
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # a store outage: keep sweeping once it is back
-                logger.warning("outbox sweep failed", exc_info=True)
-            await asyncio.sleep(self._interval_s)
+    async def _broker_ready(self) -> bool:
+        return bool(await self._broker.ping(timeout=1.0))  # the lifespan starts it after the hooks

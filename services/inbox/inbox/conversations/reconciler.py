@@ -7,11 +7,10 @@ conversations' workspaces and clears their marks. Replicas may sweep together: a
 counts to what the conversations hold, so a second one changes nothing.
 """
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
+from hanout_shared.platform.periodic import Periodic
 from inbox.conversations.store.conversations import ConversationStore
 
 logger = logging.getLogger("hanout.inbox")
@@ -22,8 +21,8 @@ class CountsReconciler:
         self, conversations: ConversationStore, *, interval_s: float, grace_s: float
     ) -> None:
         self._conversations = conversations
-        self._interval_s, self._grace = interval_s, timedelta(seconds=grace_s)
-        self._task: asyncio.Task[None] | None = None
+        self._grace = timedelta(seconds=grace_s)
+        self._sweeps = Periodic("counts reconciliation", interval_s, self.sweep)
 
     async def sweep(self, grace: timedelta | None = None) -> list[str]:
         """Recount what marks older than `grace` (default: the setting) name; the workspaces."""
@@ -37,18 +36,7 @@ class CountsReconciler:
         return recounted
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        await self._sweeps.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # a store outage: keep sweeping once it is back
-                logger.warning("counts reconciliation failed", exc_info=True)
-            await asyncio.sleep(self._interval_s)
+        await self._sweeps.stop()
