@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import tempfile
 import time
 import uuid
@@ -31,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from bench.figure import median_of
 from bench.inbox_workloads import headers, kafka_hop, percentiles
 from bench.ingest_load import Pool, signed_request
 from bench.meta_client import (
@@ -238,16 +238,6 @@ async def one_run(urls: dict[str, str], args: argparse.Namespace) -> dict[str, A
             result[variant] = await phase(urls, run, stream, spread, args) | {"sends": sends}
     result["kafka_hop"] = await kafka_hop(urls["kafka"], args.samples)
     return result
-
-
-def median_of(runs: list[dict[str, Any]], *path: str) -> float:
-    values = []
-    for run in runs:
-        node: Any = run
-        for key in path:
-            node = node[key]
-        values.append(float(node))
-    return statistics.median(values)
 
 
 FIELDS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -90,3 +91,14 @@ class Reader:
 def closest(rows: list[Any], rate: float, key: Callable[[Any], Any]) -> Any:
     """The row measured at the rate nearest `rate` (the goal's rate in a full run)."""
     return min(rows, key=lambda row: abs(float(key(row)) - rate)) if rows else None
+
+
+def median_of(runs: list[dict[str, Any]], *path: str) -> float:
+    """The median over runs of the value at `path` in each run's result."""
+    values = []
+    for run in runs:
+        node: Any = run
+        for key in path:
+            node = node[key]
+        values.append(float(node))
+    return statistics.median(values)

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bench.figure import median_of
 from bench.ingest_load import (
     APP,
     PNID,
@@ -181,16 +181,6 @@ async def one_run(
         return result
     finally:
         await pool.close()
-
-
-def median_of(runs: list[dict[str, Any]], *path: str) -> float:
-    values = []
-    for run in runs:
-        node: Any = run
-        for key in path:
-            node = node[key]
-        values.append(float(node))
-    return statistics.median(values)
 
 
 ROW_METRICS = ("achieved_per_s", "p50_ms", "p99_ms", "p999_ms", "errors", "server_cpu_percent",
