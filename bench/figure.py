@@ -93,7 +93,7 @@ def closest(rows: list[Any], rate: float, key: Callable[[Any], Any]) -> Any:
     return min(rows, key=lambda row: abs(float(key(row)) - rate)) if rows else None
 
 
-def median_of(runs: list[dict[str, Any]], *path: str) -> float:
+def median_of(runs: list[dict[str, Any]], *path: str | int) -> float:
     """The median over runs of the value at `path` in each run's result."""
     values = []
     for run in runs:

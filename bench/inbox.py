@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
+from bench.figure import median_of
 from bench.inbox_seed import seed
 from bench.inbox_workloads import (
     APP,
@@ -78,24 +78,14 @@ E2E = {
 }
 
 
-def median_at(runs: list[dict[str, Any]], *path: str | int) -> float:
-    values = []
-    for run in runs:
-        node: Any = run
-        for key in path:
-            node = node[key]
-        values.append(float(node))
-    return statistics.median(values)
-
-
 def report(
     runs: list[dict[str, Any]], args: argparse.Namespace, seeded_per_s: float
 ) -> dict[str, Any]:
     rows = [
-        {"rate": rate} | {name: median_at(runs, "rates", i, *path) for name, path in E2E.items()}
+        {"rate": rate} | {name: median_of(runs, "rates", i, *path) for name, path in E2E.items()}
         for i, rate in enumerate(args.rates)
     ]
-    lists = {name: {k: median_at(runs, "lists", name, k) for k in P} for name in runs[0]["lists"]}
+    lists = {name: {k: median_of(runs, "lists", name, k) for k in P} for name in runs[0]["lists"]}
     return {
         "when": datetime.now(UTC).isoformat(),
         "runs": len(runs),
@@ -104,7 +94,7 @@ def report(
         "seeded_per_s": seeded_per_s,
         "e2e": rows,
         "lists": lists,
-        "kafka_hop": {k: median_at(runs, "kafka_hop", k) for k in P} if args.rates else None,
+        "kafka_hop": {k: median_of(runs, "kafka_hop", k) for k in P} if args.rates else None,
         "raw": runs,
     }
 

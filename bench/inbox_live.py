@@ -29,6 +29,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from bench.figure import median_of
 from bench.inbox import register_channel
 from bench.inbox_live_workloads import (
     Streams,
@@ -62,16 +63,6 @@ async def one_run(urls: dict[str, str], kafka: str, mongo: str, args: argparse.N
         # In batches, as the consumer takes a burst.
         "writes": await measure(mongo, args.intake_messages, per_contact=4, batch=INTAKE_BATCH),
     }
-
-
-def median_of(runs: list[Any], part: str, i: int, *path: str) -> float:
-    values = []
-    for run in runs:
-        node = run[part][i]
-        for key in path:
-            node = node[key]
-        values.append(float(node))
-    return statistics.median(values)
 
 
 def rows_of(runs: list[Any], part: str, rates: list[float]) -> list[dict[str, Any]]:
