@@ -27,8 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pymongo import AsyncMongoClient
-
 from bench.figure import median_of
 from bench.inbox import register_channel
 from bench.inbox_live_workloads import (
@@ -41,6 +39,7 @@ from bench.inbox_live_workloads import (
 )
 from bench.inbox_workloads import kafka_hop
 from bench.inbox_writes import measure
+from bench.meta_client import drop
 from devtools.stack import running_stack
 from devtools.store import BENCH
 from inbox.kafka import BATCH_RECORDS as INTAKE_BATCH
@@ -189,22 +188,13 @@ def main(argv: list[str] | None = None) -> int:
                 urls |= {"workspace": workspace, "database": database}
                 runs = [asyncio.run(one_run(urls, kafka, mongo, args)) for _ in range(args.runs)]
         finally:
-            asyncio.run(_drop(mongo, database, f"{database}_ingest"))
+            asyncio.run(drop(mongo, database, f"{database}_ingest"))
     summary = report(runs, args)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "inbox_live.json").write_text(json.dumps(summary, indent=2, default=str))
     (args.out / "inbox_live.md").write_text(markdown(summary))
     sys.stdout.write(markdown(summary))
     return 0
-
-
-async def _drop(url: str, *databases: str) -> None:
-    mongo: AsyncMongoClient[Any] = AsyncMongoClient(url)
-    try:
-        for database in databases:
-            await mongo.drop_database(database)
-    finally:
-        await mongo.close()
 
 
 if __name__ == "__main__":
